@@ -1,0 +1,40 @@
+/**
+ * Which Chromium the suite launches: CHROMIUM_PATH when set, else Playwright's bundled build when
+ * it is installed, else Debian's /usr/bin/chromium. Never downloads anything.
+ */
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+
+export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+export type BrowserChoice =
+  | { kind: 'override'; executablePath: string }
+  | { kind: 'bundled' }
+  | { kind: 'debian'; executablePath: string }
+  | { kind: 'none' };
+
+export function chooseChromium(overridePath: string, exists: (p: string) => boolean = existsSync): BrowserChoice {
+  if (overridePath) return { kind: 'override', executablePath: overridePath };
+  let bundled = '';
+  try {
+    bundled = chromium.executablePath();
+  } catch {
+    bundled = '';
+  }
+  if (bundled && exists(bundled)) return { kind: 'bundled' };
+  if (exists(DEBIAN_CHROMIUM)) return { kind: 'debian', executablePath: DEBIAN_CHROMIUM };
+  return { kind: 'none' };
+}
+
+/**
+ * Flags for a machine with no outside network: without them Chromium keeps trying to reach
+ * Google's services at start and floods the log with refused connections.
+ */
+export const OFFLINE_CHROMIUM_ARGS = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-gpu',
+];

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, secretValues } from './config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('parseConfig', () => {
+  it('defaults to the reference stack (CONTRACT section 1)', () => {
+    const config = parseConfig({});
+    expect(config.BASE_URL).toBe('http://127.0.0.1:3100');
+    expect(config.VULTR_API_URL).toBe('http://127.0.0.1:3101/v2');
+    expect(config.STRIPE_API_BASE).toBe('http://127.0.0.1:3102');
+    expect(config.WORKER_HEALTH_URL).toBe('http://127.0.0.1:3103/health');
+    expect(config.DATABASE_URL).toBe('postgres://m1:m1@127.0.0.1:54329/m1_reference');
+    expect(config.EXPECTED_BOOTSTRAP_COUNTS).toEqual({ providers: 1, regions: 2, types: 3, templates: 7 });
+    expect(config.EXPECTED_MONTHLY_COST_USD).toBe(5.04);
+    expect(config.PROVISION_TIMEOUT_MS).toBe(90_000);
+    expect(config.PROVISIONING_ROUTE).toBe('/new');
+    expect(config.isLocalTarget).toBe(true);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(parseConfig({ BASE_URL: '', PROVISION_TIMEOUT_MS: '' }).PROVISION_TIMEOUT_MS).toBe(90_000);
+  });
+
+  it('absorbs the public Powernode differences as plain overrides', () => {
+    const config = parseConfig({
+      PROVISIONING_ROUTE: '/app/system/provision',
+      EXPECTED_MONTHLY_COST_USD: '5.11',
+      NODE_INSTANCE_PROVIDER_ID_SQL: "config->>'cloud_instance_id'",
+      STEP_RUNNING_STATUS: 'executing',
+    });
+    expect(config.PROVISIONING_ROUTE).toBe('/app/system/provision');
+    expect(config.EXPECTED_MONTHLY_COST_USD).toBe(5.11);
+    expect(config.NODE_INSTANCE_PROVIDER_ID_SQL).toBe("config->>'cloud_instance_id'");
+  });
+
+  it('refuses a live Stripe key, naming the variable and never the value', () => {
+    const problems = problemsOf({ STRIPE_SECRET_KEY: 'sk_live_supersecretvalue' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^STRIPE_SECRET_KEY: .*live key/);
+    expect(problems.join('\n')).not.toContain('supersecretvalue');
+  });
+
+  it('refuses a restricted live key too', () => {
+    expect(problemsOf({ STRIPE_SECRET_KEY: 'rk_live_abc' })[0]).toMatch(/^STRIPE_SECRET_KEY:/);
+  });
+
+  it('refuses something that is not a Stripe test key', () => {
+    expect(problemsOf({ STRIPE_SECRET_KEY: 'hunter2' })[0]).toMatch(/^STRIPE_SECRET_KEY: expects .*sk_test_/);
+  });
+
+  it('refuses a malformed URL', () => {
+    expect(problemsOf({ VULTR_API_URL: 'not a url' })[0]).toMatch(/^VULTR_API_URL: expects an http\(s\) URL/);
+    expect(problemsOf({ BASE_URL: 'ftp://127.0.0.1' })[0]).toMatch(/^BASE_URL: expects an http\(s\) URL/);
+  });
+
+  it('refuses a non-numeric timeout', () => {
+    expect(problemsOf({ PROVISION_TIMEOUT_MS: '90s' })[0]).toMatch(/^PROVISION_TIMEOUT_MS: expects a whole number of milliseconds/);
+    expect(problemsOf({ PROVISION_TIMEOUT_MS: '0' })[0]).toMatch(/^PROVISION_TIMEOUT_MS: expects a positive number/);
+  });
+
+  it('refuses a DATABASE_URL that is not postgres', () => {
+    expect(problemsOf({ DATABASE_URL: 'mysql://u:p@127.0.0.1/db' })[0]).toMatch(/^DATABASE_URL: expects a postgres:\/\//);
+  });
+
+  it('does not echo a DATABASE_URL password in its message', () => {
+    expect(problemsOf({ DATABASE_URL: 'mysql://u:s3cretpw@127.0.0.1/db' }).join('\n')).not.toContain('s3cretpw');
+  });
+
+  it('refuses a non-loopback BASE_URL without ALLOW_REMOTE_TARGET=1', () => {
+    expect(problemsOf({ BASE_URL: 'https://staging.powernode.example' })[0]).toMatch(/^BASE_URL: .*ALLOW_REMOTE_TARGET=1/);
+    const config = parseConfig({ BASE_URL: 'https://staging.powernode.example', ALLOW_REMOTE_TARGET: '1' });
+    expect(config.isLocalTarget).toBe(false);
+  });
+
+  it('accepts every loopback spelling', () => {
+    for (const host of ['127.0.0.1', 'localhost', '[::1]', '127.1.2.3']) {
+      expect(problemsOf({ BASE_URL: `http://${host}:3100` })).toEqual([]);
+    }
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({ STRIPE_SECRET_KEY: 'sk_live_x', PROVISION_TIMEOUT_MS: 'abc', DATABASE_URL: 'redis://x' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PROVISION_TIMEOUT_MS', 'STRIPE_SECRET_KEY']);
+  });
+
+  it('validates the expected bootstrap counts, flags and enums', () => {
+    expect(problemsOf({ EXPECTED_BOOTSTRAP_COUNTS: '1/2/3' })[0]).toMatch(/^EXPECTED_BOOTSTRAP_COUNTS:/);
+    expect(problemsOf({ PREFLIGHT_FIX: 'yes' })[0]).toMatch(/^PREFLIGHT_FIX: expects 1 or 0/);
+    expect(problemsOf({ EXPECTED_RISK_SEVERITY: 'medium' })[0]).toMatch(/^EXPECTED_RISK_SEVERITY:/);
+    expect(problemsOf({ PROVISIONING_ROUTE: 'new' })[0]).toMatch(/^PROVISIONING_ROUTE:/);
+  });
+
+  it('refuses a CHROMIUM_PATH that does not exist', () => {
+    expect(problemsOf({ CHROMIUM_PATH: '/nonexistent/chromium' })[0]).toMatch(/^CHROMIUM_PATH:/);
+  });
+
+  it('lists the secret values the scanner must look for', () => {
+    const config = parseConfig({ VULTR_API_KEY: 'vk_real_looking_key_123' });
+    expect(secretValues(config)).toContain('vk_real_looking_key_123');
+    expect(secretValues(config)).toContain('sk_test_m1_reference');
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * The suite's configuration: `.env` (via dotenv), then one zod schema.
+ *
+ * Every address, expected value and switch the suite uses is read here once, with the reference
+ * stack's default, so pointing the suite at a real Powernode (CONTRACT.md section 9) is a change
+ * of environment, not of code. A bad value stops the run before any browser starts, with one line
+ * per problem naming the variable and what it expects. Secret values are never echoed.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+export function isLoopbackUrl(value: string): boolean {
+  try {
+    const host = new URL(value).hostname;
+    return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = (what: string) =>
+  z.string().refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, `expects an http(s) URL for ${what}, e.g. http://127.0.0.1:3100`);
+
+const positiveInt = (what: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expects a whole number of ${what}`)
+    .transform(Number)
+    .refine((n) => n > 0, `expects a positive number of ${what}`);
+
+const nonNegativeNumber = (what: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, `expects a non-negative number (${what})`)
+    .transform(Number);
+
+const flag = z
+  .enum(['0', '1', 'true', 'false', ''], { message: 'expects 1 or 0' })
+  .transform((v) => v === '1' || v === 'true');
+
+const route = z.string().regex(/^\/[^\s]*$/, 'expects a path starting with "/", e.g. /new');
+
+/** Env var name → schema. Defaults are the reference stack's values (CONTRACT.md section 1). */
+const schema = z.object({
+  // --- where the system under test lives (CONTRACT section 1)
+  BASE_URL: httpUrl('the web UI + API origin').prefault('http://127.0.0.1:3100'),
+  VULTR_API_URL: httpUrl('the Vultr v2 API base').prefault('http://127.0.0.1:3101/v2'),
+  STRIPE_API_BASE: httpUrl('the Stripe API base').prefault('http://127.0.0.1:3102'),
+  WORKER_HEALTH_URL: httpUrl('the worker health endpoint').prefault('http://127.0.0.1:3103/health'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => {
+      try {
+        const p = new URL(v).protocol;
+        return p === 'postgres:' || p === 'postgresql:';
+      } catch {
+        return false;
+      }
+    }, 'expects a postgres:// or postgresql:// connection URL')
+    .prefault('postgres://m1:m1@127.0.0.1:54329/m1_reference'),
+  VULTR_API_KEY: z.string().min(1, 'expects the Vultr API key of the platform pool').prefault('vk_test_platform_pool'),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .refine((v) => !/^(sk|rk)_live_/.test(v), 'is a live key (sk_live_/rk_live_); this suite only runs with a test key (sk_test_...)')
+    .refine((v) => /^(sk|rk)_test_/.test(v) || /^(sk|rk)_live_/.test(v), 'expects a Stripe test secret key starting with sk_test_')
+    .prefault('sk_test_m1_reference'),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'expects a webhook signing secret starting with whsec_').prefault('whsec_m1_reference'),
+  INTERNAL_API_TOKEN: z.string().min(8, 'expects the internal API token (8+ characters)').prefault('m1_internal_reference_token'),
+  BACKEND_LOG_COMMAND: z.string().prefault(''),
+  BACKEND_LOG_FILE: z.string().prefault('.stack/logs/backend.log'),
+
+  // --- safety switches
+  ALLOW_REMOTE_TARGET: flag.prefault('0'),
+  ALLOW_REAL_CLOUD: flag.prefault('0'),
+  MAX_INSTANCES_PER_RUN: positiveInt('instances').prefault('3'),
+  PREFLIGHT_FIX: flag.prefault('0'),
+  START_STACK: z.enum(['auto', 'never'], { message: 'expects auto or never' }).prefault('auto'),
+
+  // --- browser
+  CHROMIUM_PATH: z.string().prefault(''),
+  HEADED: flag.prefault('0'),
+
+  // --- identities
+  E2E_EMAIL_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'expects a bare e-mail domain, e.g. e2e.powernode.test')
+    .prefault('e2e.powernode.test'),
+  E2E_RUN_ID: z
+    .string()
+    .regex(/^[a-z0-9]{4,24}$/, 'expects 4-24 lower-case letters or digits')
+    .optional(),
+
+  // --- routes and API shapes a real Powernode may spell differently (CONTRACT section 9)
+  PROVISIONING_ROUTE: route.prefault('/new'),
+  REGISTER_ROUTE: route.prefault('/auth/register'),
+  BILLING_ROUTE: route.prefault('/settings/billing'),
+  CREDENTIALS_ROUTE: route.prefault('/settings/cloud-credentials'),
+  CHECKOUT_PLAN: z.string().min(1).prefault('free'),
+  UPGRADE_PLAN: z.string().min(1).prefault('pro_cloud'),
+  NODE_INSTANCE_PROVIDER_ID_SQL: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*(->>'[a-z_]+')?$/, "expects a column name or column->>'key' expression")
+    .prefault('provider_instance_id'),
+  STEP_RUNNING_STATUS: z.string().min(1).prefault('running'),
+  UPGRADE_REASON_INSTANCES: z.string().min(1).prefault('max_node_instances'),
+
+  // --- what the runbook expects (exact where the runbook is exact)
+  EXPECTED_BOOTSTRAP_COUNTS: z
+    .string()
+    .regex(/^\d+\/\d+\/\d+\/\d+$/, 'expects providers/regions/types/templates, e.g. 1/2/3/7')
+    .prefault('1/2/3/7'),
+  EXPECTED_MONTHLY_COST_USD: nonNegativeNumber('US dollars').prefault('5.04'),
+  EXPECTED_INSTANCE_TYPE: z.string().min(1).prefault('vc2-1c-1gb'),
+  EXPECTED_REGION: z.string().min(1).prefault('us-east-1'),
+  EXPECTED_VULTR_REGION: z.string().min(1).prefault('ewr'),
+  EXPECTED_STEP_SKILL: z.string().min(1).prefault('provision_full_stack'),
+  EXPECTED_RISK_SEVERITY: z.enum(['low', 'med', 'high'], { message: 'expects low, med or high' }).prefault('low'),
+  EXPECTED_BUDGET_CAP_USD: nonNegativeNumber('US dollars').prefault('10'),
+  BUDGET_TOLERANCE_USD: nonNegativeNumber('US dollars').prefault('2'),
+  SPEND_TOLERANCE_USD: nonNegativeNumber('US dollars').prefault('0.01'),
+  FREE_INSTANCE_LIMIT: positiveInt('instances').prefault('1'),
+
+  // --- time
+  PROVISION_TIMEOUT_MS: positiveInt('milliseconds').prefault('90000'),
+  BACKEND_POLL_INTERVAL_MS: positiveInt('milliseconds').prefault('100'),
+});
+
+type Raw = z.output<typeof schema>;
+
+export type Config = Omit<Raw, 'EXPECTED_BOOTSTRAP_COUNTS' | 'E2E_RUN_ID'> & {
+  EXPECTED_BOOTSTRAP_COUNTS: { providers: number; regions: number; types: number; templates: number };
+  /** True when every service address is on this machine (the reference stack or a local dev stack). */
+  isLocalTarget: boolean;
+};
+
+export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates an environment. Pure: no dotenv, no process access, so the unit tests can feed it
+ * any environment. Empty strings count as unset so `FOO=` in `.env` falls back to the default.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const input: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`));
+  }
+  const raw = result.data;
+  const problems: string[] = [];
+  if (!raw.ALLOW_REMOTE_TARGET && !isLoopbackUrl(raw.BASE_URL)) {
+    problems.push('BASE_URL: points at a non-loopback host; set ALLOW_REMOTE_TARGET=1 to run against a remote stack');
+  }
+  if (raw.CHROMIUM_PATH && !existsSync(raw.CHROMIUM_PATH)) {
+    problems.push('CHROMIUM_PATH: expects the path of an existing Chromium executable');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const [providers, regions, types, templates] = raw.EXPECTED_BOOTSTRAP_COUNTS.split('/').map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const dbHost = new URL(raw.DATABASE_URL).hostname;
+  const { E2E_RUN_ID: _runId, ...rest } = raw;
+  return {
+    ...rest,
+    EXPECTED_BOOTSTRAP_COUNTS: { providers, regions, types, templates },
+    isLocalTarget:
+      isLoopbackUrl(raw.BASE_URL) &&
+      isLoopbackUrl(raw.VULTR_API_URL) &&
+      isLoopbackUrl(raw.STRIPE_API_BASE) &&
+      (LOOPBACK_HOSTS.has(dbHost) || /^127\./.test(dbHost)),
+  };
+}
+
+let cached: Config | undefined;
+
+/** dotenv (`.env` in the project root, never overriding the real environment), then parseConfig. */
+export function loadConfig(): Config {
+  if (cached) return cached;
+  const envFile = resolve(process.cwd(), '.env');
+  if (existsSync(envFile)) dotenv.config({ path: envFile, quiet: true });
+  cached = parseConfig(process.env);
+  return cached;
+}
+
+/** The run id shared by every worker of one run (set once by playwright.config.ts). */
+export function runId(): string {
+  const id = process.env.E2E_RUN_ID;
+  if (!id) throw new Error('E2E_RUN_ID is not set: the suite must be started through playwright.config.ts');
+  return id;
+}
+
+/** The values the secret scanner and redaction must never let through. */
+export function secretValues(config: Config): string[] {
+  return [config.VULTR_API_KEY, config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET, config.INTERNAL_API_TOKEN].filter(
+    (s) => s.length >= 8,
+  );
+}

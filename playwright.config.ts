@@ -1,0 +1,91 @@
+/**
+ * The project graph mirrors the runbook (CONTRACT.md section 8):
+ *
+ *   preflight (setup) ──► funnel, negative ──► exclusive (needs the shared platform pool alone)
+ *        └── teardown: verification ──► teardown: rollback
+ *
+ * Config is validated before anything else: a bad value exits here, before a browser starts.
+ */
+import { randomBytes } from 'node:crypto';
+import { defineConfig } from '@playwright/test';
+import { ConfigError, isLoopbackUrl, loadConfig, type Config } from './helpers/config';
+import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from './helpers/browser';
+
+function validatedConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) console.error(`config: ${problem}`);
+      console.error('config: fix the variables above (see .env.example); no test was run');
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+const config = validatedConfig();
+
+// One id for the whole run, inherited by every worker process (they are forked after this runs).
+process.env.E2E_RUN_ID ??= `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+
+const browser = chooseChromium(config.CHROMIUM_PATH);
+if (browser.kind === 'none') {
+  console.error('config: no Chromium found: run `npm run bootstrap` (installs Debian chromium) or set CHROMIUM_PATH');
+  process.exit(2);
+}
+const executablePath = browser.kind === 'bundled' ? undefined : browser.executablePath;
+
+// The reference stack is started for the run only when the target is the local default.
+const startStack = config.START_STACK === 'auto' && isLoopbackUrl(config.BASE_URL) && config.isLocalTarget;
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: 'test-results/artifacts',
+  timeout: 60_000 + config.PROVISION_TIMEOUT_MS,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: process.env.CI ? 2 : undefined,
+  reporter: [
+    ['list'],
+    ['html', { outputFolder: 'playwright-report', open: 'never' }],
+    ['junit', { outputFile: 'test-results/junit.xml' }],
+    ['json', { outputFile: 'test-results/results.json' }],
+  ],
+  use: {
+    baseURL: config.BASE_URL,
+    headless: !config.HEADED,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    video: 'retain-on-failure',
+    actionTimeout: 15_000,
+    navigationTimeout: 20_000,
+    launchOptions: { executablePath, args: OFFLINE_CHROMIUM_ARGS },
+  },
+  projects: [
+    { name: 'preflight', testMatch: /preflight\.setup\.ts/, teardown: 'verification' },
+    { name: 'funnel', testMatch: /activation-funnel\.spec\.ts/, dependencies: ['preflight'] },
+    { name: 'negative', testMatch: /negative-paths\.spec\.ts/, dependencies: ['preflight'], grepInvert: /@exclusive/ },
+    {
+      name: 'exclusive',
+      testMatch: /negative-paths\.spec\.ts/,
+      dependencies: ['funnel', 'negative'],
+      grep: /@exclusive/,
+    },
+    { name: 'verification', testMatch: /verification\.teardown\.ts/, teardown: 'rollback' },
+    { name: 'rollback', testMatch: /rollback\.teardown\.ts/ },
+  ],
+  webServer: startStack
+    ? {
+        command: 'npm run stack --silent',
+        url: `${config.BASE_URL}/up`,
+        reuseExistingServer: true,
+        timeout: 120_000,
+        stdout: 'ignore',
+        stderr: 'pipe',
+        gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+      }
+    : undefined,
+});

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listMigrations, migrate, seed } from './migrate';
+import { startTestDatabase, type TestDatabase } from './test-database';
+
+describe('migrations and seeds', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await startTestDatabase();
+  }, 60_000);
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  it('records one schema_migrations row per migration file', async () => {
+    const rows = await db.pool.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.rows.map((r) => r.version)).toEqual(listMigrations().map((m) => m.version));
+  });
+
+  it('is a no-op when run again', async () => {
+    expect(await migrate(db.pool)).toEqual([]);
+  });
+
+  it('seeds plans with find-or-create semantics: a stale row is left stale', async () => {
+    await db.pool.query(`UPDATE saas_plans SET limits = '{}' WHERE slug = 'free'`);
+    await seed(db.pool, { vultrApiKey: 'vk_other', credentialsEncryptionKey: 'test-key' });
+    const free = await db.pool.query(`SELECT limits FROM saas_plans WHERE slug = 'free'`);
+    expect(free.rows[0].limits).toEqual({});
+    const pro = await db.pool.query(`SELECT limits, price_cents FROM saas_plans WHERE slug = 'pro_cloud'`);
+    expect(pro.rows[0]).toEqual({ limits: { max_node_instances: 50, max_monthly_provisioning_usd: 500 }, price_cents: 4900 });
+  });
+
+  it('stores the platform-pool key encrypted, never in plaintext', async () => {
+    const rows = await db.pool.query(`SELECT credentials, key_last4, is_active FROM system_provider_credentials WHERE scope = 1`);
+    expect(rows.rowCount).toBe(1);
+    expect(rows.rows[0].credentials).not.toContain('vk_test_platform_pool');
+    expect(rows.rows[0].key_last4).toBe('pool');
+    expect(rows.rows[0].is_active).toBe(true);
+  });
+});

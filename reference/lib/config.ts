@@ -1,0 +1,80 @@
+/**
+ * The reference stack's settings, from the environment (and `.env` in the project root, loaded by
+ * the stack entry point). Defaults are CONTRACT.md section 1. Validation is hand-written so the
+ * stack has no dependency on the suite's helpers.
+ */
+export type StackConfig = {
+  baseUrl: string;
+  vultrApiUrl: string;
+  stripeApiBase: string;
+  workerHealthUrl: string;
+  /** Set when the operator points the stack at an existing Postgres; unset means embedded. */
+  databaseUrl: string;
+  embeddedDatabase: boolean;
+  vultrApiKey: string;
+  stripeSecretKey: string;
+  stripePublishableKey: string;
+  stripeWebhookSecret: string;
+  internalApiToken: string;
+  credentialsEncryptionKey: string;
+  provisionTimeoutMs: number;
+  vultrBootDelayMs: number;
+  stackDir: string;
+  faults: string;
+};
+
+export const DEFAULT_DATABASE_URL = 'postgres://m1:m1@127.0.0.1:54329/m1_reference';
+
+function url(env: Record<string, string | undefined>, name: string, fallback: string, problems: string[]): string {
+  const value = env[name] || fallback;
+  try {
+    const u = new URL(value);
+    if (!['http:', 'https:', 'postgres:', 'postgresql:'].includes(u.protocol)) throw new Error('protocol');
+  } catch {
+    problems.push(`${name}: expects a URL, e.g. ${fallback}`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function int(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) {
+    problems.push(`${name}: expects a whole number of milliseconds`);
+    return fallback;
+  }
+  return Number(value);
+}
+
+export function readStackConfig(env: Record<string, string | undefined> = process.env): StackConfig {
+  const problems: string[] = [];
+  const config: StackConfig = {
+    baseUrl: url(env, 'BASE_URL', 'http://127.0.0.1:3100', problems),
+    vultrApiUrl: url(env, 'VULTR_API_URL', 'http://127.0.0.1:3101/v2', problems),
+    stripeApiBase: url(env, 'STRIPE_API_BASE', 'http://127.0.0.1:3102', problems),
+    workerHealthUrl: url(env, 'WORKER_HEALTH_URL', 'http://127.0.0.1:3103/health', problems),
+    databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, problems),
+    embeddedDatabase: !env.DATABASE_URL,
+    vultrApiKey: env.VULTR_API_KEY || 'vk_test_platform_pool',
+    stripeSecretKey: env.STRIPE_SECRET_KEY || 'sk_test_m1_reference',
+    stripePublishableKey: env.STRIPE_PUBLISHABLE_KEY || 'pk_test_m1_reference',
+    stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET || 'whsec_m1_reference',
+    internalApiToken: env.INTERNAL_API_TOKEN || 'm1_internal_reference_token',
+    credentialsEncryptionKey: env.CREDENTIALS_ENCRYPTION_KEY || 'm1-reference-dev-only-credentials-key',
+    provisionTimeoutMs: int(env, 'PROVISION_TIMEOUT_MS', 90_000, problems),
+    vultrBootDelayMs: int(env, 'VULTR_BOOT_DELAY_MS', 2_000, problems),
+    stackDir: env.STACK_DIR || '.stack',
+    faults: env.STACK_FAULTS || '',
+  };
+  if (config.stripeSecretKey.startsWith('sk_live_')) {
+    problems.push('STRIPE_SECRET_KEY: the reference stack only runs with a test key (sk_test_...)');
+  }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  return config;
+}
+
+/** Port of an http URL (the stack binds 127.0.0.1:<port> for each of its addresses). */
+export function portOf(address: string): number {
+  const u = new URL(address);
+  return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+}

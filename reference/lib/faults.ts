@@ -1,0 +1,57 @@
+/**
+ * Fault switches for the self-test: realistic defects a change to the four M1 slices could
+ * introduce. Every one is inert unless named in `--faults=` (passed to each process of the stack
+ * as STACK_FAULTS). This list is the only place fault names are defined.
+ */
+export const FAULTS = {
+  bootstrap_six_templates: 'account bootstrap creates 6 node templates instead of 7',
+  bootstrap_skipped: 'account bootstrap never runs for new accounts',
+  stale_plan_limits: 'the plan seed writes plan rows whose limits lack the Slice C keys',
+  brief_region_wrong: 'brief capture puts the Discord bot in us-west-1',
+  collapse_disabled: 'the step-collapse pass is skipped (3 steps shown)',
+  collapse_over_merge: 'the step-collapse pass also merges the compute + database + network plan',
+  cost_730h: 'the cost estimator uses 730 h per month ($5.11)',
+  risk_wrong: 'risk severity is computed as med for a low-risk plan',
+  checkout_redirect_wrong: 'the checkout return page redirects to /settings/billing instead of the chat',
+  webhook_signature_unverified: 'the Stripe webhook handler accepts events without checking the signature',
+  quota_guard_disabled: 'QuotaGuard is not consulted on approve',
+  paywall_generic_error: 'a 402 from approve is shown as a generic error instead of UpgradeRequiredCard',
+  quota_after_vultr: 'QuotaGuard runs in the worker after the Vultr instance was created',
+  credentials_fail_open: 'a Vultr 401 still marks the instance running and writes a usage record',
+  region_unmapped: 'the region is sent to Vultr unmapped (us-east-1 instead of ewr)',
+  instance_never_running: 'the Vultr instance never leaves pending',
+  usage_record_missing: 'no usage record is written when the instance starts running',
+  usage_record_rolled_up: 'the usage record is written as rolled_up instead of pending',
+  live_spend_730h: 'live spend aggregates at 730 h per month',
+  meter_job_failing: 'the billing.provisioning_meter job fails',
+  worker_not_started: 'the stack does not start the worker',
+  billing_page_500: 'the billing spend endpoint answers 500',
+  pending_migration: 'the last migration (usage records) is not applied',
+} as const;
+
+export type FaultName = keyof typeof FAULTS;
+
+export function isFaultName(name: string): name is FaultName {
+  return Object.prototype.hasOwnProperty.call(FAULTS, name);
+}
+
+/** Parses a comma list, rejecting unknown names with one message listing them. */
+export function parseFaults(list: string | undefined): FaultName[] {
+  const names = (list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !isFaultName(n));
+  if (unknown.length > 0) {
+    throw new Error(`unknown fault(s): ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
+  }
+  return names as FaultName[];
+}
+
+let active: Set<FaultName> | undefined;
+
+/** True when the running process was started with this fault (STACK_FAULTS). */
+export function hasFault(name: FaultName): boolean {
+  active ??= new Set(parseFaults(process.env.STACK_FAULTS));
+  return active.has(name);
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm test`: every check CI runs, in order, continuing past a failure so one run shows them all.
+// Writes test-results/stages.json for scripts/ci-summary.mjs; exits non-zero if any stage failed.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+const stages = [
+  { name: 'lint', cmd: ['npx', 'eslint', '.'] },
+  { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
+  { name: 'unit', cmd: ['npx', 'vitest', 'run'], results: 'test-results/unit.json' },
+  { name: 'e2e', cmd: ['npx', 'playwright', 'test'], results: 'test-results/results.json' },
+];
+
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !stages.some((s) => s.name === n));
+if (unknown.length > 0) {
+  console.error(`test-all: unknown stage(s) ${unknown.join(', ')}; stages: ${stages.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+
+mkdirSync('test-results', { recursive: true });
+const outcome = [];
+for (const stage of stages) {
+  if (only.length > 0 && !only.includes(stage.name)) continue;
+  const started = Date.now();
+  console.log(`\n── ${stage.name}: ${stage.cmd.join(' ')}`);
+  const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), { stdio: 'inherit' });
+  const ok = run.status === 0;
+  outcome.push({ name: stage.name, ok, exitCode: run.status, seconds: (Date.now() - started) / 1000, results: stage.results });
+  console.log(`── ${stage.name}: ${ok ? 'ok' : `FAILED (exit ${run.status ?? run.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+writeFileSync('test-results/stages.json', JSON.stringify(outcome, null, 2));
+const failed = outcome.filter((s) => !s.ok);
+console.log(`\ntest-all: ${outcome.length - failed.length}/${outcome.length} stages ok${failed.length ? `; failed: ${failed.map((s) => s.name).join(', ')}` : ''}`);
+process.exit(failed.length ? 1 : 0);
