@@ -1,0 +1,372 @@
+// A local emulator of the part of the Vultr API v2 the stack and the suite use (CONTRACT.md §7).
+// Plain node:http keeps it quick to start; every error is Vultr's {"error","status"} JSON.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ACCOUNT, findRegion, OPERATING_SYSTEMS, PLANS, REGIONS } from './catalog';
+import { InvalidRequest, parseCreateRequest } from './create-request';
+import { InstanceStore } from './instance-store';
+import { matchesFilter, newDefaultPassword, renderInstance, type InstanceFilter, type Lifecycle, type PowerStatus } from './instances';
+import { Journal } from './journal';
+import { paginate } from './pagination';
+import { RateLimiter } from './rate-limit';
+
+export interface VultrFaults {
+  /** Instances stay `pending` forever, for the "instance never reaches running" self-test. */
+  neverRunning?: boolean;
+}
+
+export interface VultrEmulatorOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  apiKeys: string[];
+  /** Time from create to `active` with a main_ip. */
+  bootDelayMs?: number;
+  /** Time from `active` to server_status `ok`. */
+  okDelayMs?: number;
+  /** JSON persistence; memory only when omitted. */
+  stateFile?: string;
+  rateLimitPerSecond?: number;
+  journalLimit?: number;
+  faults?: VultrFaults;
+}
+
+export interface VultrEmulator {
+  /** API base including `/v2`, ready to use as the client's baseUrl. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BOOT_DELAY_MS = 2_000;
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 30;
+export const DEFAULT_JOURNAL_LIMIT = 5_000;
+const MAX_BODY_BYTES = 1_000_000;
+const INSTANCE_NOT_FOUND = 'instance not found';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface RequestContext {
+  params: string[];
+  query: URLSearchParams;
+  body: unknown;
+}
+
+type Reply = { status: number; body?: unknown };
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  auth: boolean;
+  handle(ctx: RequestContext): Reply;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message, status });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) reject(new HttpError(413, 'Request body too large.'));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'Invalid JSON body.');
+  }
+}
+
+function positiveOrZero(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a number >= 0, got ${value}`);
+  return value;
+}
+
+function queryFilter(query: URLSearchParams): InstanceFilter {
+  const filter: InstanceFilter = {};
+  for (const key of ['label', 'tag', 'region', 'main_ip', 'firewall_group_id'] as const) {
+    const value = query.get(key);
+    if (value !== null && value !== '') filter[key] = value;
+  }
+  return filter;
+}
+
+export async function startVultrEmulator(options: VultrEmulatorOptions): Promise<VultrEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${options.port}`);
+  }
+  const keys = new Set(options.apiKeys.filter((k) => k !== ''));
+  if (keys.size === 0) throw new RangeError('apiKeys must hold at least one non-empty key');
+  const bootDelayMs = positiveOrZero('bootDelayMs', options.bootDelayMs ?? DEFAULT_BOOT_DELAY_MS);
+  const lifecycle: Lifecycle = {
+    bootDelayMs,
+    okDelayMs: positiveOrZero('okDelayMs', options.okDelayMs ?? bootDelayMs * 2),
+    neverRunning: options.faults?.neverRunning === true,
+  };
+  const rateLimit = options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND;
+  if (!Number.isInteger(rateLimit) || rateLimit < 1) throw new RangeError(`rateLimitPerSecond must be an integer >= 1, got ${rateLimit}`);
+  const journalLimit = options.journalLimit ?? DEFAULT_JOURNAL_LIMIT;
+  if (!Number.isInteger(journalLimit) || journalLimit < 1) throw new RangeError(`journalLimit must be an integer >= 1, got ${journalLimit}`);
+
+  const store = await InstanceStore.open(options.stateFile);
+  const limiter = new RateLimiter(rateLimit);
+  const journal = new Journal(journalLimit);
+
+  function findInstance(id: string) {
+    const record = store.get(id);
+    if (!record) throw new HttpError(404, INSTANCE_NOT_FOUND);
+    return record;
+  }
+
+  function setPower(id: string, power: PowerStatus): Reply {
+    findInstance(id);
+    store.setPower(id, power);
+    return { status: 204 };
+  }
+
+  // Bulk actions are all-or-nothing: an unknown id fails the call before any instance changes.
+  function setPowerMany(body: unknown, power: PowerStatus): Reply {
+    const ids = (body as { instance_ids?: unknown } | null)?.instance_ids;
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
+      throw new InvalidRequest('Invalid instance_ids: expected a non-empty array of instance ids.');
+    }
+    for (const id of ids) findInstance(id);
+    for (const id of ids) store.setPower(id, power);
+    return { status: 204 };
+  }
+
+  const routes: Route[] = [
+    { method: 'GET', pattern: /^\/v2\/account$/, auth: true, handle: () => ({ status: 200, body: { account: ACCOUNT } }) },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/plans$/,
+      auth: false,
+      handle: ({ query }) => {
+        const type = query.get('type');
+        const plans = type && type !== 'all' ? PLANS.filter((p) => p.type === type) : PLANS;
+        const { page, meta } = paginate(plans, query);
+        return { status: 200, body: { plans: page, meta } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/regions$/,
+      auth: false,
+      handle: ({ query }) => {
+        const { page, meta } = paginate(REGIONS, query);
+        return { status: 200, body: { regions: page, meta } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/regions\/([^/]+)\/availability$/,
+      auth: false,
+      handle: ({ params, query }) => {
+        const region = findRegion(params[0] ?? '');
+        if (!region) throw new HttpError(404, 'region not found');
+        const type = query.get('type');
+        const available = PLANS.filter((p) => p.locations.includes(region.id) && (!type || type === 'all' || p.type === type));
+        return { status: 200, body: { available_plans: available.map((p) => p.id) } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/os$/,
+      auth: false,
+      handle: ({ query }) => {
+        const { page, meta } = paginate(OPERATING_SYSTEMS, query);
+        return { status: 200, body: { os: page, meta } };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/instances$/,
+      auth: true,
+      handle: ({ query }) => {
+        const now = Date.now();
+        const filter = queryFilter(query);
+        const views = store
+          .all()
+          .map((record) => renderInstance(record, now, lifecycle))
+          .filter((view) => matchesFilter(view, filter));
+        const { page, meta } = paginate(views, query);
+        return { status: 200, body: { instances: page, meta } };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v2\/instances$/,
+      auth: true,
+      handle: ({ body }) => {
+        const spec = parseCreateRequest(body);
+        const now = Date.now();
+        const record = store.create(spec, now);
+        // Vultr shows the root password once, in the create response.
+        const instance = { ...renderInstance(record, now, lifecycle), default_password: newDefaultPassword() };
+        return { status: 202, body: { instance } };
+      },
+    },
+    { method: 'POST', pattern: /^\/v2\/instances\/start$/, auth: true, handle: ({ body }) => setPowerMany(body, 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/reboot$/, auth: true, handle: ({ body }) => setPowerMany(body, 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/halt$/, auth: true, handle: ({ body }) => setPowerMany(body, 'stopped') },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/instances\/([^/]+)$/,
+      auth: true,
+      handle: ({ params }) => ({ status: 200, body: { instance: renderInstance(findInstance(params[0] ?? ''), Date.now(), lifecycle) } }),
+    },
+    {
+      method: 'DELETE',
+      pattern: /^\/v2\/instances\/([^/]+)$/,
+      auth: true,
+      handle: ({ params }) => {
+        if (!store.delete(params[0] ?? '')) throw new HttpError(404, INSTANCE_NOT_FOUND);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/instances\/([^/]+)\/user-data$/,
+      auth: true,
+      handle: ({ params }) => ({ status: 200, body: { user_data: { data: findInstance(params[0] ?? '').spec.user_data } } }),
+    },
+    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/start$/, auth: true, handle: ({ params }) => setPower(params[0] ?? '', 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/reboot$/, auth: true, handle: ({ params }) => setPower(params[0] ?? '', 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/halt$/, auth: true, handle: ({ params }) => setPower(params[0] ?? '', 'stopped') },
+  ];
+
+  function authorized(req: IncomingMessage): boolean {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    return match !== null && keys.has(match[1] ?? '');
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    if (!limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now())) {
+      sendError(res, 429, 'Rate limit exceeded.');
+      return;
+    }
+    const method = req.method ?? 'GET';
+    let pathMatched = false;
+    for (const route of routes) {
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      pathMatched = true;
+      if (route.method !== method) continue;
+      if (route.auth && !authorized(req)) {
+        sendError(res, 401, 'Invalid API token.');
+        return;
+      }
+      const body = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await readJson(req) : undefined;
+      const reply = route.handle({ params: match.slice(1), query, body });
+      if (reply.status === 204) res.writeHead(204).end();
+      else sendJson(res, reply.status, reply.body);
+      return;
+    }
+    if (pathMatched) sendError(res, 405, 'Method not allowed.');
+    else sendError(res, 404, 'Not found.');
+  }
+
+  function handleEmulator(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
+    if (path === '/__emulator/health' && req.method === 'GET') {
+      sendJson(res, 200, { status: 'ok' });
+    } else if (path === '/__emulator/requests' && req.method === 'GET') {
+      sendJson(res, 200, { requests: journal.query(query) });
+    } else if (path === '/__emulator/requests' && req.method === 'DELETE') {
+      journal.clear();
+      res.writeHead(204).end();
+    } else {
+      sendError(res, 404, 'Not found.');
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    const time = new Date().toISOString();
+    const rawUrl = req.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+    const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+
+    if (path.startsWith('/__emulator/')) {
+      handleEmulator(req, res, path, query);
+      return;
+    }
+    res.on('finish', () => {
+      const duration = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      journal.record({ method: req.method ?? 'GET', path: rawUrl, status: res.statusCode, time, duration_ms: duration });
+    });
+    await handleApi(req, res, path, query);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof HttpError) sendError(res, error.status, error.message);
+      else if (error instanceof InvalidRequest) sendError(res, 400, error.message);
+      else {
+        process.stderr.write(`vultr emulator: ${req.method} ${req.url} failed: ${(error as Error).stack ?? String(error)}\n`);
+        sendError(res, 500, 'Internal emulator error.');
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v2`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await store.flush();
+      })();
+      return closing;
+    },
+  };
+}
