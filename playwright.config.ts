@@ -53,6 +53,8 @@ export default defineConfig({
     ['html', { outputFolder: 'playwright-report', open: 'never' }],
     ['junit', { outputFile: 'test-results/junit.xml' }],
     ['json', { outputFile: 'test-results/results.json' }],
+    // Last, so it scans what the reporters above have written.
+    ['./reporters/secret-scan-reporter.ts'],
   ],
   use: {
     baseURL: config.BASE_URL,

@@ -1,0 +1,103 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { scanArtifacts } from './secret-scan';
+import { readZip } from './zip';
+
+/** Writes a real zip (deflated entries) the way Playwright's trace writer does. */
+function makeZip(entries: Record<string, string>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(entries)) {
+    const data = deflateRawSync(Buffer.from(text));
+    const nameBuf = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(text.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(text.length, 24);
+    central.writeUInt16LE(nameBuf.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBuf, data);
+    centrals.push(central, nameBuf);
+    offset += 30 + nameBuf.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(Object.keys(entries).length, 8);
+  eocd.writeUInt16LE(Object.keys(entries).length, 10);
+  eocd.writeUInt32LE(cd.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}
+
+const SECRET = { name: 'VULTR_API_KEY', value: 'vk_planted_secret_4711' };
+
+describe('secret scan', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function tree(files: Record<string, string | Buffer>): string {
+    dir = mkdtempSync(join(tmpdir(), 'scan-'));
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    return dir;
+  }
+
+  it('reads back the zips it is given', () => {
+    expect(readZip(makeZip({ 'a.txt': 'hello', 'b/c.json': '{}' })).map((e) => [e.name, e.data.toString()])).toEqual([
+      ['a.txt', 'hello'],
+      ['b/c.json', '{}'],
+    ]);
+  });
+
+  it('finds nothing in clean artifacts', () => {
+    const root = tree({ 'report/index.html': '<html>ok</html>', 'results/trace.zip': makeZip({ 'trace.network': 'nothing' }) });
+    expect(scanArtifacts([root], [SECRET], root)).toEqual([]);
+  });
+
+  it('catches a secret planted in a plain attachment, naming the variable and the file', () => {
+    const root = tree({ 'results/evidence.json': `{"key":"${SECRET.value}"}` });
+    expect(scanArtifacts([root], [SECRET], root)).toEqual([{ secret: 'VULTR_API_KEY', file: 'results/evidence.json', encoding: 'plain' }]);
+  });
+
+  it('catches a secret inside a deflated trace zip', () => {
+    const root = tree({ 'results/t/trace.zip': makeZip({ 'trace.network': `Authorization: Bearer ${SECRET.value}` }) });
+    expect(scanArtifacts([root], [SECRET], root)).toEqual([
+      { secret: 'VULTR_API_KEY', file: 'results/t/trace.zip!/trace.network', encoding: 'plain' },
+    ]);
+  });
+
+  it('catches a secret inside the report data the HTML report embeds as base64', () => {
+    const embedded = makeZip({ 'report.json': `{"attachment":"${SECRET.value}"}` }).toString('base64');
+    const root = tree({ 'report/index.html': `<template id="playwrightReportBase64">data:application/zip;base64,${embedded}</template>` });
+    const findings = scanArtifacts([root], [SECRET], root);
+    expect(findings.map((f) => f.file)).toContain('report/index.html!/(embedded report data)!/report.json');
+  });
+
+  it('catches URL-encoded and base64 spellings', () => {
+    const secret = { name: 'STRIPE_WEBHOOK_SECRET', value: 'whsec_a/b+c=d_e' };
+    const root = tree({
+      'a.txt': `q=${encodeURIComponent(secret.value)}`,
+      'b.txt': Buffer.from(secret.value).toString('base64'),
+    });
+    expect(scanArtifacts([root], [secret], root).map((f) => `${f.file}:${f.encoding}`).sort()).toEqual(['a.txt:url-encoded', 'b.txt:base64']);
+  });
+
+  it('ignores values too short to be meaningful', () => {
+    const root = tree({ 'a.txt': 'abc' });
+    expect(scanArtifacts([root], [{ name: 'X', value: 'abc' }], root)).toEqual([]);
+  });
+});

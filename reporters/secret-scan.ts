@@ -1,0 +1,67 @@
+/**
+ * Finds secret values in run artifacts: the HTML report (including the zip of report data it
+ * embeds as base64), test-results (attachments, JSON/JUnit reports) and every trace zip inside
+ * them, recursively. A finding names the secret by its variable and the file (and zip entry), never
+ * by its value.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isZip, readZip } from './zip';
+
+export type Secret = { name: string; value: string };
+export type Finding = { secret: string; file: string; encoding: string };
+
+const EMBEDDED_REPORT = /data:application\/zip;base64,([A-Za-z0-9+/=]+)/g;
+
+/** The spellings a value takes in artifacts: as is, URL-encoded, base64 (as a whole). */
+function needles(secret: Secret): { encoding: string; bytes: Buffer }[] {
+  const forms = new Map<string, string>([['plain', secret.value]]);
+  const urlEncoded = encodeURIComponent(secret.value);
+  if (urlEncoded !== secret.value) forms.set('url-encoded', urlEncoded);
+  forms.set('base64', Buffer.from(secret.value).toString('base64').replace(/=+$/, ''));
+  return [...forms].map(([encoding, text]) => ({ encoding, bytes: Buffer.from(text) }));
+}
+
+function scanBuffer(buf: Buffer, where: string, secrets: Secret[], findings: Finding[], depth = 0): void {
+  for (const secret of secrets) {
+    for (const needle of needles(secret)) {
+      if (buf.indexOf(needle.bytes) >= 0) findings.push({ secret: secret.name, file: where, encoding: needle.encoding });
+    }
+  }
+  if (depth > 3) return;
+  if (isZip(buf)) {
+    let entries;
+    try {
+      entries = readZip(buf);
+    } catch (error) {
+      findings.push({ secret: '(unreadable archive)', file: where, encoding: (error as Error).message });
+      return;
+    }
+    for (const entry of entries) scanBuffer(entry.data, `${where}!/${entry.name}`, secrets, findings, depth + 1);
+    return;
+  }
+  if (where.endsWith('.html')) {
+    for (const match of buf.toString('latin1').matchAll(EMBEDDED_REPORT)) {
+      scanBuffer(Buffer.from(match[1]!, 'base64'), `${where}!/(embedded report data)`, secrets, findings, depth + 1);
+    }
+  }
+}
+
+function* files(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (stat.isDirectory()) yield* files(path);
+    else if (stat.isFile()) yield path;
+  }
+}
+
+export function scanArtifacts(roots: string[], secrets: Secret[], cwd = process.cwd()): Finding[] {
+  const usable = secrets.filter((s) => s.value.length >= 8);
+  const findings: Finding[] = [];
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    for (const file of files(root)) scanBuffer(readFileSync(file), relative(cwd, file), usable, findings);
+  }
+  return findings;
+}
