@@ -1,0 +1,10 @@
+// Used by `npx playwright merge-reports --config scripts/merge-reports.config.ts <blob dir>`:
+// one HTML report and one JUnit file from every shard's blob report.
+export default {
+  testDir: '../tests',
+  reporter: [
+    ['html', { outputFolder: 'playwright-report', open: 'never' }],
+    ['junit', { outputFile: 'test-results/junit.xml' }],
+    ['json', { outputFile: 'test-results/merged.json' }],
+  ],
+};
