@@ -1,0 +1,74 @@
+import { BRIEF_FIELDS, briefRawValue, costCapText, displayBriefValue, toNumber } from '../format';
+import type { Brief, Spend } from '../types';
+
+type Props = { brief: Brief | null; missing: string[]; spend: Spend | null; spendError: string | null };
+
+export function BriefCard({ brief, missing, spend, spendError }: Props) {
+  const cap = brief && typeof brief.budget_cap_usd_monthly === 'number' ? brief.budget_cap_usd_monthly : null;
+
+  return (
+    <section className="card brief-card" data-testid="brief-card" aria-labelledby="brief-title">
+      <h2 id="brief-title">Brief</h2>
+      {!brief ? (
+        <p className="muted empty">Describe what you want to run. The details you give will be captured here.</p>
+      ) : (
+        <dl className="brief-fields">
+          {BRIEF_FIELDS.map(({ key, label }) => {
+            const shown = displayBriefValue(key, brief);
+            return (
+              <div key={key} className="brief-row" data-testid={`brief-field-${key}`} data-value={briefRawValue(key, brief)}>
+                <dt>{label}</dt>
+                <dd className={shown ? '' : 'muted'}>{shown ?? (missing.includes(key) ? 'Needed' : '—')}</dd>
+              </div>
+            );
+          })}
+        </dl>
+      )}
+
+      {cap !== null && <CostCap cap={cap} spend={spend} spendError={spendError} />}
+    </section>
+  );
+}
+
+function CostCap({ cap, spend, spendError }: { cap: number; spend: Spend | null; spendError: string | null }) {
+  if (!spend) {
+    return (
+      <div className="cost-cap">
+        <p className="cost-cap-label">Monthly spend</p>
+        {spendError ? (
+          <p className="error small" role="alert">
+            Spend unavailable: {spendError}
+          </p>
+        ) : (
+          <p className="muted small">Loading spend…</p>
+        )}
+      </div>
+    );
+  }
+  const runRate = toNumber(spend.monthly_run_rate_usd);
+  const share = cap > 0 ? Math.min(100, (runRate / cap) * 100) : 100;
+  const level = share >= 100 ? 'over' : share >= 80 ? 'near' : 'ok';
+  return (
+    <div className="cost-cap">
+      <p className="cost-cap-label" id="cost-cap-label">
+        Monthly spend against your budget cap
+      </p>
+      <div
+        className={`cost-cap-bar cap-${level}`}
+        data-testid="brief-cost-cap"
+        role="progressbar"
+        aria-labelledby="cost-cap-label"
+        aria-valuemin={0}
+        aria-valuemax={cap}
+        // Always two decimals ("5.04", "0.00"): the attribute mirrors the spend endpoint to the cent.
+        aria-valuenow={runRate.toFixed(2) as unknown as number}
+        aria-valuetext={costCapText(runRate, cap)}
+      >
+        <span className="cost-cap-track" aria-hidden="true">
+          <span className="cost-cap-fill" style={{ width: `${share}%` }} />
+        </span>
+        <span className="cost-cap-text">{costCapText(runRate, cap)}</span>
+      </div>
+    </div>
+  );
+}

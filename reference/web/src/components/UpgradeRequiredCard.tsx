@@ -1,0 +1,55 @@
+import { dollarsCompact, toNumber, upgradeCopy } from '../format';
+import { Link } from '../router';
+
+export type UpgradeRequired = {
+  reason: string;
+  message: string;
+  planSlug: string;
+  limits: Record<string, unknown> | undefined;
+  usage: Record<string, unknown> | undefined;
+};
+
+export function UpgradeRequiredCard({ upgrade, onDismiss }: { upgrade: UpgradeRequired; onDismiss: () => void }) {
+  const headline = upgrade.message || upgradeCopy(upgrade.reason, upgrade.limits, upgrade.planSlug);
+  const maxInstances = upgrade.limits?.max_node_instances;
+  const maxUsd = upgrade.limits?.max_monthly_provisioning_usd;
+  const usedInstances = upgrade.usage?.node_instance_count;
+  const usedUsd = upgrade.usage?.monthly_provisioning_usd;
+
+  return (
+    <section className="card upgrade-card" data-testid="upgrade-required-card" data-reason={upgrade.reason} aria-labelledby="upgrade-title">
+      <div className="upgrade-icon" aria-hidden="true">
+        ⤴
+      </div>
+      <div className="upgrade-body">
+        <h2 id="upgrade-title">Upgrade required</h2>
+        <p>{headline}</p>
+        {(maxInstances !== undefined || maxUsd !== undefined) && (
+          <ul className="upgrade-limits small">
+            {maxInstances !== undefined && (
+              <li className={upgrade.reason === 'max_node_instances' ? 'hit' : ''}>
+                Instances: {usedInstances !== undefined ? `${toNumber(usedInstances)} of ` : 'up to '}
+                {toNumber(maxInstances)}
+              </li>
+            )}
+            {maxUsd !== undefined && (
+              <li className={upgrade.reason === 'max_monthly_provisioning_usd' ? 'hit' : ''}>
+                Monthly provisioning: {usedUsd !== undefined ? `$${toNumber(usedUsd).toFixed(2)} of ` : 'up to '}
+                {dollarsCompact(toNumber(maxUsd))}/mo
+              </li>
+            )}
+          </ul>
+        )}
+        <p className="muted small">Nothing was created and nothing was charged.</p>
+        <div className="upgrade-actions">
+          <Link to="/checkout?plan=pro_cloud" className="btn btn-primary" data-testid="upgrade-required-cta">
+            Upgrade to Pro Cloud
+          </Link>
+          <button type="button" className="btn btn-ghost" onClick={onDismiss}>
+            Not now
+          </button>
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,77 @@
+import { useState, type FormEvent } from 'react';
+import { api, ApiError, errorMessage, setToken } from '../api';
+import { Link, navigate, safeNextPath, useLocation } from '../router';
+import type { AuthAnswer } from '../types';
+
+export function LoginPage() {
+  const location = useLocation();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    if (submitting) return;
+    if (!email.trim() || !password) {
+      setError('Enter your email and password.');
+      return;
+    }
+    setSubmitting(true);
+    setError(null);
+    try {
+      const answer = await api<AuthAnswer>('POST', '/auth/login', { email: email.trim(), password });
+      setToken(answer.access_token);
+      navigate(safeNextPath(location.search.get('next'), '/new'), { replace: true });
+    } catch (caught) {
+      setSubmitting(false);
+      setError(
+        caught instanceof ApiError && caught.status === 401 ? 'Incorrect email or password.' : errorMessage(caught),
+      );
+    }
+  }
+
+  return (
+    <section className="card narrow auth-card">
+      <h1>Log in</h1>
+      <form noValidate onSubmit={onSubmit} className="form">
+        <div className="field">
+          <label htmlFor="login-email">Email</label>
+          <input
+            id="login-email"
+            data-testid="login-email-input"
+            type="email"
+            autoComplete="email"
+            autoFocus
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="login-password">Password</label>
+          <input
+            id="login-password"
+            data-testid="login-password-input"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </div>
+        {error && (
+          <p className="error form-errors" data-testid="login-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" data-testid="login-submit-btn" disabled={submitting} aria-busy={submitting}>
+            Log in
+          </button>
+        </div>
+      </form>
+      <p className="muted small">
+        New here? <Link to="/auth/register">Create an account</Link>
+      </p>
+    </section>
+  );
+}
