@@ -1,0 +1,39 @@
+/**
+ * Monthly cost estimate (CONTRACT 6.6): hourly price × 720 h × count, in cents precision. One line
+ * per (region, instance type), named "<region_code> <instance_type_code>".
+ */
+
+export const HOURS_PER_MONTH = 720;
+/** What public Powernode uses; reproduced by the `cost_730h` fault. */
+export const HOURS_PER_MONTH_730 = 730;
+
+export type CostResource = { region_code: string; instance_type_code: string; hourly_price: number; count: number };
+export type CostLine = { name: string; monthly_usd: number; hourly_price: number; count: number };
+export type CostEstimate = { monthly_usd: number; hours_per_month: number; lines: CostLine[] };
+
+export function roundCents(usd: number): number {
+  return Math.round((usd + Number.EPSILON) * 100) / 100;
+}
+
+export function monthlyCost(hourlyPrice: number, count: number, hoursPerMonth = HOURS_PER_MONTH): number {
+  return roundCents(hourlyPrice * hoursPerMonth * count);
+}
+
+export function estimateCost(resources: CostResource[], options: { hoursPerMonth?: number } = {}): CostEstimate {
+  const hours = options.hoursPerMonth ?? HOURS_PER_MONTH;
+  const grouped = new Map<string, CostResource>();
+  for (const r of resources) {
+    const name = `${r.region_code} ${r.instance_type_code}`;
+    const existing = grouped.get(name);
+    if (existing) existing.count += r.count;
+    else grouped.set(name, { ...r });
+  }
+  const lines = [...grouped.entries()].map(([name, r]) => ({
+    name,
+    monthly_usd: monthlyCost(r.hourly_price, r.count, hours),
+    hourly_price: r.hourly_price,
+    count: r.count,
+  }));
+  const total = roundCents(lines.reduce((sum, line) => sum + line.monthly_usd, 0));
+  return { monthly_usd: total, hours_per_month: hours, lines };
+}
