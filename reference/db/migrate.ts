@@ -46,7 +46,7 @@ export async function migrate(pool: pg.Pool, options: { leavePending?: string[] 
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${m.name} failed: ${(error as Error).message}`);
+        throw new Error(`migration ${m.name} failed: ${(error as Error).message}`, { cause: error });
       }
       applied.push(m.version);
     }

@@ -37,7 +37,8 @@ export async function startTestDatabase(
     user: 'm1',
     password: 'm1',
     persistent: false,
-    createPostgresUser: true,
+    // Only root needs a separate postgres OS user (initdb refuses to run as root).
+    createPostgresUser: process.getuid?.() === 0,
     onLog: () => undefined,
     onError: () => undefined,
   });

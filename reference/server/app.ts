@@ -1,0 +1,139 @@
+/**
+ * The reference stack's API server: CONTRACT section 4 under /api/v1, the built web UI on the
+ * same origin, one JSON log line per request. `buildApp` takes every dependency so tests drive it
+ * with app.inject against a real Postgres.
+ */
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type Stripe from 'stripe';
+import type { StackConfig } from '../lib/config';
+import { hasFault } from '../lib/faults';
+import type { RouteContext } from './context';
+import { ApiError, errorBody, errorHandler } from './http/errors';
+import { RequestLog } from './http/request-log';
+import { isPageRequest, registerWebUi, sendShell, webUiAvailable } from './http/web';
+import { MissionEventHub } from './mission-events';
+import { registerAiRoutes } from './routes/ai';
+import { registerAuthRoutes } from './routes/auth';
+import { registerBillingRoutes } from './routes/billing';
+import { registerCredentialRoutes } from './routes/credentials';
+import { registerSystemRoutes, registerUp } from './routes/system';
+import type { Faults } from './services/faults';
+import type { Queue } from './services/missions';
+
+export const DEFAULT_WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
+export const HEARTBEAT_MS = 15_000;
+const WORKER_HEALTH_TIMEOUT_MS = 1_000;
+
+export type AppDeps = {
+  config: StackConfig;
+  pool: pg.Pool;
+  /** pg-boss (or anything with its `send`); approve enqueues the provisioning job through it. */
+  queue: Queue;
+  stripe: Stripe;
+  /** Default: GET config.workerHealthUrl with a 1 s timeout. */
+  workerHealthy?: () => Promise<boolean>;
+  /** Default: a hub with its own LISTEN connection to config.databaseUrl. */
+  missionEvents?: MissionEventHub;
+  /** Default: reference/web/dist; null serves no UI. */
+  webDistDir?: string | null;
+  /** Default: <STACK_DIR>/logs/backend.log; null writes no log. */
+  logFile?: string | null;
+  /** Default: the process's STACK_FAULTS. */
+  faults?: Faults;
+  now?: () => Date;
+  heartbeatMs?: number;
+};
+
+export function workerHealthCheck(url: string): () => Promise<boolean> {
+  return async () => {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(WORKER_HEALTH_TIMEOUT_MS) });
+      await response.body?.cancel();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** Router-level rejections (malformed URL encoding, an over-long path segment) get the envelope too. */
+function routerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const apiError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ApiError(404, 'not_found', 'The requested resource was not found')
+      : new ApiError(400, 'bad_request', 'The request URL is malformed');
+  void reply.status(apiError.statusCode).send(errorBody(apiError));
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const log = new RequestLog(deps.logFile === undefined ? join(deps.config.stackDir, 'logs', 'backend.log') : deps.logFile);
+  const ownsHub = !deps.missionEvents;
+  const ctx: RouteContext = {
+    config: deps.config,
+    pool: deps.pool,
+    queue: deps.queue,
+    stripe: deps.stripe,
+    faults: deps.faults ?? hasFault,
+    workerHealthy: deps.workerHealthy ?? workerHealthCheck(deps.config.workerHealthUrl),
+    missionEvents: deps.missionEvents ?? new MissionEventHub(deps.config.databaseUrl),
+    log,
+    now: deps.now ?? (() => new Date()),
+    heartbeatMs: deps.heartbeatMs ?? HEARTBEAT_MS,
+    openStreams: new Set(),
+  };
+  const webDist = deps.webDistDir === undefined ? DEFAULT_WEB_DIST : deps.webDistDir;
+
+  const app = Fastify({
+    logger: false,
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    frameworkErrors: routerError,
+  });
+  app.decorateRequest('auth', null);
+
+  // JSON only: anything else is a 415. An empty body with a JSON content type counts as no body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    json(request, text, done);
+  });
+
+  app.setErrorHandler(errorHandler((request, error) => log.bug(request, error)));
+  app.setNotFoundHandler((request, reply) => {
+    if (isPageRequest(request)) return sendShell(reply, webDist);
+    return reply.status(404).send(errorBody(new ApiError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)));
+  });
+  app.addHook('onResponse', async (request, reply) => log.request(request, reply));
+  // Event streams never end on their own; close them so shutdown does not wait on them.
+  app.addHook('preClose', async () => {
+    for (const end of [...ctx.openStreams]) end();
+  });
+  app.addHook('onClose', async () => {
+    if (ownsHub) await ctx.missionEvents.close();
+    await log.close();
+  });
+
+  registerUp(app, ctx);
+  await app.register(
+    async (api) => {
+      registerSystemRoutes(api, ctx);
+      registerAuthRoutes(api, ctx);
+      registerBillingRoutes(api, ctx);
+      registerAiRoutes(api, ctx);
+      registerCredentialRoutes(api, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  if (webUiAvailable(webDist)) await registerWebUi(app, webDist);
+  return app;
+}

@@ -1,0 +1,23 @@
+/** Everything a route module needs, resolved once by buildApp. */
+import type pg from 'pg';
+import type Stripe from 'stripe';
+import type { StackConfig } from '../lib/config';
+import type { RequestLog } from './http/request-log';
+import type { MissionEventHub } from './mission-events';
+import type { Faults } from './services/faults';
+import type { Queue } from './services/missions';
+
+export type RouteContext = {
+  config: StackConfig;
+  pool: pg.Pool;
+  queue: Queue;
+  stripe: Stripe;
+  faults: Faults;
+  workerHealthy: () => Promise<boolean>;
+  missionEvents: MissionEventHub;
+  log: RequestLog;
+  now: () => Date;
+  heartbeatMs: number;
+  /** Ends each open event stream; emptied as streams close. */
+  openStreams: Set<() => void>;
+};

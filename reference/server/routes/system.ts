@@ -1,0 +1,38 @@
+/** Health probes and the public configuration the web UI boots from. */
+import type { FastifyInstance } from 'fastify';
+import type { RouteContext } from '../context';
+import { ok } from '../http/reply';
+import { listPlans } from '../services/plans';
+
+async function databaseAnswers(ctx: RouteContext): Promise<boolean> {
+  try {
+    await ctx.pool.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `/up` sits outside /api (like Rails' health check): a bare body for load balancers. */
+export function registerUp(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/up', async (_request, reply) => {
+    if (await databaseAnswers(ctx)) return { status: 'ok' };
+    return reply.status(503).send({ status: 'unavailable', reason: 'database not answering' });
+  });
+}
+
+export function registerSystemRoutes(api: FastifyInstance, ctx: RouteContext): void {
+  api.get('/health', async (_request, reply) => {
+    if (await databaseAnswers(ctx)) return ok({ status: 'ok' });
+    return reply.status(503).send({ success: false, error: { code: 'database_unavailable', message: 'The database is not answering' } });
+  });
+
+  api.get('/config', async () => {
+    const plans = await listPlans(ctx.pool);
+    return ok({
+      features: { business: true, system: true },
+      plans: plans.map((p) => ({ slug: p.slug, name: p.name, price_cents: p.price_cents })),
+      stripe: { publishable_key: ctx.config.stripePublishableKey, js_url: `${ctx.config.stripeApiBase}/v3` },
+    });
+  });
+}
