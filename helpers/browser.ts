@@ -15,7 +15,7 @@ export type BrowserChoice =
 
 export function chooseChromium(overridePath: string, exists: (p: string) => boolean = existsSync): BrowserChoice {
   if (overridePath) return { kind: 'override', executablePath: overridePath };
-  let bundled = '';
+  let bundled: string;
   try {
     bundled = chromium.executablePath();
   } catch {

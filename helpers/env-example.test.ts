@@ -11,6 +11,9 @@ const STACK_ONLY = new Set([
   'VULTR_EMULATOR_KEYS',
   'PROVISION_POLL_INTERVAL_MS',
   'STACK_DIR',
+  'STACK_PG_PORT',
+  'VULTR_OK_DELAY_MS',
+  'VULTR_RATE_LIMIT_PER_SECOND',
 ]);
 
 describe('.env.example', () => {

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs, USAGE, UsageError } from './args';
+
+describe('parseArgs', () => {
+  it('defaults to a plain start with no fault flag', () => {
+    expect(parseArgs([])).toEqual({ faults: undefined, fresh: false, stop: false, help: false });
+  });
+
+  it('reads --fresh, --faults=a,b and --faults a,b', () => {
+    expect(parseArgs(['--fresh', '--faults=quota_guard_disabled,cost_730h'])).toMatchObject({
+      fresh: true,
+      faults: ['quota_guard_disabled', 'cost_730h'],
+    });
+    expect(parseArgs(['--faults', 'worker_not_started']).faults).toEqual(['worker_not_started']);
+    expect(parseArgs(['--faults=']).faults).toEqual([]);
+  });
+
+  it('rejects an unknown fault, naming it', () => {
+    expect(() => parseArgs(['--faults=cost_730h,nope'])).toThrow(UsageError);
+    expect(() => parseArgs(['--faults=cost_730h,nope'])).toThrow(/unknown fault\(s\): nope/);
+  });
+
+  it('rejects an unknown flag and a dangling --faults', () => {
+    expect(() => parseArgs(['--frsh'])).toThrow(/unknown argument "--frsh"/);
+    expect(() => parseArgs(['--faults'])).toThrow(/--faults expects a comma list/);
+    expect(() => parseArgs(['--faults', '--fresh'])).toThrow(/--faults expects a comma list/);
+  });
+
+  it('takes --stop alone', () => {
+    expect(parseArgs(['--stop']).stop).toBe(true);
+    expect(() => parseArgs(['--stop', '--fresh'])).toThrow(/--stop takes no other flag/);
+  });
+
+  it('documents every fault in --help', () => {
+    expect(parseArgs(['--help']).help).toBe(true);
+    expect(USAGE).toContain('instance_never_running');
+  });
+});

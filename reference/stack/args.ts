@@ -1,0 +1,48 @@
+/** Command-line flags of `npm run stack`. */
+import { FAULTS, parseFaults, type FaultName } from '../lib/faults';
+
+export type StackArgs = {
+  /** Undefined when no `--faults` flag was given (STACK_FAULTS then applies). */
+  faults: FaultName[] | undefined;
+  fresh: boolean;
+  stop: boolean;
+  help: boolean;
+};
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: npm run stack -- [--fresh] [--faults=name,...] | --stop | --help
+
+Starts the reference stack in the foreground: embedded Postgres (unless DATABASE_URL is set), the
+Vultr and Stripe emulators, the API server with the web UI, and the worker. Ctrl+C stops it all.
+
+  --fresh            wipe the stack's state first (database, emulator state) for a clean start
+  --faults=a,b       start with these fault switches on (for the self-test); known faults:
+${Object.entries(FAULTS)
+  .map(([name, what]) => `                       ${name}: ${what}`)
+  .join('\n')}
+  --stop             stop the stack started from this checkout (reads <STACK_DIR>/stack.pid)
+  --help             this text
+
+Addresses and keys come from the environment or .env in the repository root (see .env.example).`;
+
+export function parseArgs(argv: string[]): StackArgs {
+  const args: StackArgs = { faults: undefined, fresh: false, stop: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--fresh') args.fresh = true;
+    else if (arg === '--stop') args.stop = true;
+    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--faults' || arg.startsWith('--faults=')) {
+      const value = arg === '--faults' ? argv[++i] : arg.slice('--faults='.length);
+      if (value === undefined || value.startsWith('--')) throw new UsageError('--faults expects a comma list, e.g. --faults=quota_guard_disabled');
+      try {
+        args.faults = parseFaults(value);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    } else throw new UsageError(`unknown argument "${arg}" (try --help)`);
+  }
+  if (args.stop && (args.fresh || args.faults)) throw new UsageError('--stop takes no other flag');
+  return args;
+}

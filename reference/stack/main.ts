@@ -1,0 +1,360 @@
+/**
+ * `npm run stack`: the reference stack in the foreground. Embedded Postgres (or DATABASE_URL),
+ * migrations and seeds, the queues, then the Vultr and Stripe emulators, the API server (serving
+ * the built web UI) and the worker, each a child process logging to <STACK_DIR>/logs/. Ctrl+C,
+ * SIGTERM, SIGHUP or the death of whoever started it stop everything it started.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { migrate, seed } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { portOf, type StackConfig } from '../lib/config';
+import { parseFaults, type FaultName } from '../lib/faults';
+import { createBoss, ensureQueues } from '../lib/queue';
+import { parseArgs, USAGE, UsageError, type StackArgs } from './args';
+import { ManagedChild, waitHealthy } from './children';
+import { fromRepoRoot, REFERENCE_DIR } from './paths';
+import { databaseTarget, startEmbeddedPostgres, stopOrphanedPostgres, type EmbeddedDatabase } from './postgres';
+import { isHealthy, pidAlive, portInUse, sleep } from './probe';
+import { loadStackConfig } from './stack-config';
+import { buildWeb, webBuildState } from './web-build';
+
+const STARTUP_TIMEOUT_MS = 60_000;
+const CHILD_STOP_GRACE_MS = 5_000;
+/** Faults that change what migrate/seed write: they only bite on a database created with them. */
+const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits'];
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function fail(line: string): void {
+  process.stderr.write(`stack: ${line}\n`);
+}
+
+type Part = { name: string; variable: string; url: string; port: number; healthUrl: string };
+
+function partsOf(config: StackConfig): Part[] {
+  return [
+    { name: 'API server', variable: 'BASE_URL', url: config.baseUrl, port: portOf(config.baseUrl), healthUrl: `${config.baseUrl}/up` },
+    {
+      name: 'Vultr emulator',
+      variable: 'VULTR_API_URL',
+      url: config.vultrApiUrl,
+      port: portOf(config.vultrApiUrl),
+      healthUrl: `${new URL(config.vultrApiUrl).origin}/__emulator/health`,
+    },
+    {
+      name: 'Stripe emulator',
+      variable: 'STRIPE_API_BASE',
+      url: config.stripeApiBase,
+      port: portOf(config.stripeApiBase),
+      healthUrl: `${config.stripeApiBase}/__emulator/health`,
+    },
+    { name: 'worker', variable: 'WORKER_HEALTH_URL', url: config.workerHealthUrl, port: portOf(config.workerHealthUrl), healthUrl: config.workerHealthUrl },
+  ];
+}
+
+function redact(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim().split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `--stop`: SIGTERM the orchestrator named in stack.pid and wait for it and its ports to go. */
+async function stopRunningStack(stackDir: string, config: StackConfig): Promise<number> {
+  const pidFile = join(stackDir, 'stack.pid');
+  const pid = readPid(pidFile);
+  if (pid === undefined || !pidAlive(pid)) {
+    if (existsSync(pidFile)) unlinkSync(pidFile);
+    say(`no stack running from ${stackDir}`);
+    return 0;
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 20_000;
+  while (pidAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (pidAlive(pid)) {
+    fail(`the stack (pid ${pid}) did not stop within 20 s; kill it with: kill -9 ${pid}`);
+    return 1;
+  }
+  const ports = partsOf(config).map((p) => p.port);
+  if (config.embeddedDatabase) ports.push(databaseTarget(config.databaseUrl).port);
+  while (Date.now() < deadline) {
+    const busy = (await Promise.all(ports.map(async (port) => ((await portInUse(port)) ? port : undefined)))).filter((p) => p !== undefined);
+    if (busy.length === 0) {
+      say(`stack (pid ${pid}) stopped`);
+      return 0;
+    }
+    await sleep(100);
+  }
+  fail(`the stack stopped but these ports are still in use: ${ports.join(', ')}`);
+  return 1;
+}
+
+class Stack {
+  readonly children: ManagedChild[] = [];
+  database: EmbeddedDatabase | undefined;
+  private stopping: Promise<never> | undefined;
+
+  constructor(private readonly pidFile: string) {}
+
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  start(child: ManagedChild): ManagedChild {
+    this.children.push(child);
+    return child;
+  }
+
+  /** Children first (they hold database connections), then Postgres; then exit. */
+  shutdown(reason: string, code: number): Promise<never> {
+    this.stopping ??= (async () => {
+      say(`stopping the stack (${reason})`);
+      await Promise.all(this.children.map((c) => c.stop(CHILD_STOP_GRACE_MS)));
+      await this.database?.stop().catch((error: unknown) => fail(`stopping Postgres: ${(error as Error).message}`));
+      if (readPid(this.pidFile) === process.pid) rmSync(this.pidFile, { force: true });
+      say('stack stopped');
+      process.exit(code);
+    })();
+    return this.stopping;
+  }
+
+  /** Last resort on an abrupt exit: no child may outlive the orchestrator. */
+  killRemaining(): void {
+    for (const child of this.children) if (child.alive) child.process.kill('SIGTERM');
+    if (readPid(this.pidFile) === process.pid) rmSync(this.pidFile, { force: true });
+  }
+}
+
+async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: Stack, stackDir: string, logsDir: string): Promise<void> {
+  if (config.embeddedDatabase) {
+    stack.database = await startEmbeddedPostgres({
+      dataDir: join(stackDir, 'pgdata'),
+      databaseUrl: config.databaseUrl,
+      logFile: join(logsDir, 'postgres.log'),
+    });
+  }
+  const pool = createPool(config.databaseUrl, 2);
+  try {
+    await migrate(pool, { leavePending: faults.includes('pending_migration') ? ['0004'] : [] });
+    await seed(pool, {
+      vultrApiKey: config.vultrApiKey,
+      credentialsEncryptionKey: config.credentialsEncryptionKey,
+      stalePlanLimits: faults.includes('stale_plan_limits'),
+    });
+  } catch (error) {
+    throw new Error(`preparing the database at ${redact(config.databaseUrl)}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await pool.end();
+  }
+  // The queues exist before the API server sends or the worker polls.
+  const boss = createBoss(config.databaseUrl);
+  await boss.start();
+  try {
+    await ensureQueues(boss);
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+}
+
+async function prepareWeb(logsDir: string): Promise<string> {
+  const webDir = join(REFERENCE_DIR, 'web');
+  const state = webBuildState(webDir);
+  if (state === 'no_web_sources') return 'web UI: no reference/web sources yet; skipped the build';
+  if (state === 'fresh') return 'web UI: reference/web/dist is current';
+  const started = performance.now();
+  await buildWeb(REFERENCE_DIR, join(logsDir, 'web-build.log'));
+  return `web UI: built reference/web/dist (${state}) in ${Math.round(performance.now() - started)} ms`;
+}
+
+async function startStack(args: StackArgs, config: StackConfig, faults: FaultName[], stackDir: string): Promise<number> {
+  const began = performance.now();
+  const parts = partsOf(config).filter((p) => !(p.name === 'worker' && faults.includes('worker_not_started')));
+  const pidFile = join(stackDir, 'stack.pid');
+
+  const ports = new Map<number, string>();
+  for (const part of [...parts, ...(config.embeddedDatabase ? [{ variable: 'DATABASE_URL', port: databaseTarget(config.databaseUrl).port }] : [])]) {
+    const other = ports.get(part.port);
+    if (other) {
+      fail(`${part.variable} and ${other} both use port ${part.port}; give each its own port`);
+      return 2;
+    }
+    ports.set(part.port, part.variable);
+  }
+
+  const healthy = await Promise.all(parts.map((p) => isHealthy(p.healthUrl)));
+  if (healthy.every(Boolean)) {
+    say(`stack already running at ${config.baseUrl}`);
+    if (args.faults?.length || args.fresh) say('note: --faults/--fresh ignored; stop it first (npm run stack -- --stop) to restart with them');
+    return 0;
+  }
+
+  const runningPid = readPid(pidFile);
+  if (runningPid !== undefined && pidAlive(runningPid) && runningPid !== process.pid) {
+    fail(`a stack from ${stackDir} is running (pid ${runningPid}) but not healthy; stop it with: npm run stack -- --stop`);
+    return 1;
+  }
+
+  const dataDir = join(stackDir, 'pgdata');
+  if (config.embeddedDatabase) {
+    const orphan = await stopOrphanedPostgres(dataDir);
+    if (orphan) say(`stopped Postgres (pid ${orphan}) left running by an earlier stack`);
+  }
+
+  const busy: string[] = [];
+  for (const [port, variable] of ports) {
+    if (await portInUse(port)) busy.push(`port ${port} (${variable}) is in use by another process`);
+  }
+  if (busy.length > 0) {
+    for (const line of busy) fail(line);
+    fail('free those ports or point the variables at free ones (.env), then start again');
+    return 1;
+  }
+
+  if (args.fresh) {
+    for (const state of ['pgdata', 'vultr-state.json', 'stripe-state.json']) rmSync(join(stackDir, state), { recursive: true, force: true });
+  } else {
+    const existing = config.embeddedDatabase ? existsSync(join(dataDir, 'PG_VERSION')) : true;
+    const late = faults.filter((f) => DATABASE_FAULTS.includes(f));
+    if (existing && late.length > 0) say(`note: ${late.join(', ')} only take effect on a new database; add --fresh`);
+  }
+  const logsDir = join(stackDir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  writeFileSync(pidFile, `${process.pid}\n`);
+
+  const stack = new Stack(pidFile);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stack.shutdown(signal, 0));
+  process.on('exit', () => stack.killRemaining());
+  process.on('uncaughtException', (error) => {
+    fail(`unexpected error: ${error.stack ?? error.message}`);
+    void stack.shutdown('unexpected error', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    fail(`unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+    void stack.shutdown('unexpected error', 1);
+  });
+  // Killed by a test runner that only ends its own child (us): the children must go too.
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) void stack.shutdown('the process that started the stack exited', 0);
+  }, 250).unref();
+
+  const vultrFaults = [process.env.VULTR_FAULTS, faults.includes('instance_never_running') ? 'never_running' : undefined].filter(Boolean);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: process.env.NODE_ENV || 'production',
+    BASE_URL: config.baseUrl,
+    VULTR_API_URL: config.vultrApiUrl,
+    STRIPE_API_BASE: config.stripeApiBase,
+    WORKER_HEALTH_URL: config.workerHealthUrl,
+    DATABASE_URL: config.databaseUrl,
+    STACK_DIR: stackDir,
+    STACK_FAULTS: faults.join(','),
+    VULTR_API_KEY: config.vultrApiKey,
+    VULTR_EMULATOR_KEYS: process.env.VULTR_EMULATOR_KEYS || config.vultrApiKey,
+    VULTR_FAULTS: [...new Set(vultrFaults)].join(','),
+    VULTR_BOOT_DELAY_MS: String(config.vultrBootDelayMs),
+    STRIPE_WEBHOOK_URL: process.env.STRIPE_WEBHOOK_URL || `${config.baseUrl}/api/v1/billing/stripe/webhook`,
+  };
+  const part = (name: string) => parts.find((p) => p.name === name)!;
+  const child = (name: string, file: string, log: string, healthUrl: string) =>
+    stack.start(new ManagedChild({ name, file: join(REFERENCE_DIR, file), logFile: join(logsDir, log), healthUrl, env, cwd: REFERENCE_DIR }));
+
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let phases: string;
+  try {
+    // The emulators need no database: they start while Postgres does.
+    const emulators = [
+      child('vultr emulator', 'emulators/vultr/main.ts', 'vultr.log', part('Vultr emulator').healthUrl),
+      child('stripe emulator', 'emulators/stripe/main.ts', 'stripe.log', part('Stripe emulator').healthUrl),
+    ];
+    const notes: string[] = [];
+    let databaseReadyMs = 0;
+    await Promise.all([
+      ...emulators.map((c) => waitHealthy(c, deadline)),
+      prepareWeb(logsDir).then((note) => void notes.push(note)),
+      prepareDatabase(config, faults, stack, stackDir, logsDir).then(async () => {
+        databaseReadyMs = performance.now() - began;
+        if (stack.isStopping) return;
+        // The API server writes its own backend.log (JSON lines); its stdout goes beside it.
+        const backends = [child('API server', 'server/main.ts', 'api.out.log', part('API server').healthUrl)];
+        if (!faults.includes('worker_not_started')) backends.push(child('worker', 'worker/main.ts', 'worker.log', part('worker').healthUrl));
+        await Promise.all(backends.map((c) => waitHealthy(c, deadline)));
+      }),
+    ]);
+    for (const note of notes) say(note);
+    phases = `database ready at ${Math.round(databaseReadyMs)} ms`;
+  } catch (error) {
+    fail((error as Error).message);
+    return stack.shutdown('startup failed', 1);
+  }
+
+  for (const c of stack.children) {
+    void c.exited.then((exit) => {
+      if (stack.isStopping) return;
+      fail(`${c.name} exited unexpectedly (${exit.signal ?? `code ${exit.code}`}); last lines of ${c.spec.logFile}:\n${c.tail()}`);
+      void stack.shutdown(`${c.name} exited`, 1);
+    });
+  }
+
+  say(`  web + API  ${config.baseUrl}`);
+  say(`  Vultr      ${config.vultrApiUrl}`);
+  say(`  Stripe     ${config.stripeApiBase}`);
+  say(`  worker     ${faults.includes('worker_not_started') ? 'not started (fault worker_not_started)' : config.workerHealthUrl}`);
+  say(`  Postgres   ${redact(config.databaseUrl)}${config.embeddedDatabase ? ' (embedded)' : ''}`);
+  say(`  logs       ${logsDir}`);
+  say(`  faults     ${faults.length > 0 ? faults.join(', ') : 'none'}`);
+  say(`stack ready in ${Math.round(performance.now() - began)} ms (${phases}; stop: Ctrl+C or npm run stack -- --stop)`);
+  // Children and Postgres keep the event loop alive until shutdown exits.
+  return new Promise<number>(() => undefined);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: StackArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      fail(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.help) {
+    say(USAGE);
+    return 0;
+  }
+
+  let config: StackConfig;
+  let faults: FaultName[];
+  try {
+    config = loadStackConfig();
+    faults = args.faults ?? parseFaults(config.faults);
+  } catch (error) {
+    for (const line of (error as Error).message.split('\n')) fail(line);
+    return 2;
+  }
+  const stackDir = fromRepoRoot(config.stackDir);
+  if (args.stop) return stopRunningStack(stackDir, config);
+  mkdirSync(stackDir, { recursive: true });
+  return startStack(args, config, faults, stackDir);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    fail((error as Error).stack ?? String(error));
+    process.exit(1);
+  },
+);
