@@ -1,15 +1,20 @@
 /**
  * The project graph mirrors the runbook (CONTRACT.md section 8):
  *
- *   preflight (setup) ──► funnel, negative ──► exclusive (needs the shared platform pool alone)
- *        └── teardown: verification ──► teardown: rollback
+ *   preflight (setup) ──► run (records the start) ──► funnel, negative
+ *        │                      └── teardown: verification (runs once funnel and negative are done)
+ *        └── teardown: rollback (runs last)
+ *
+ * A teardown project cannot have a teardown of its own (Playwright skips both), hence the `run`
+ * setup in between. Tests that need the shared platform pool alone hold the built-in `-exclusive-`
+ * lock instead of a project of their own, so `--repeat-each` repeats every test.
  *
  * Config is validated before anything else: a bad value exits here, before a browser starts.
  */
 import { randomBytes } from 'node:crypto';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, isLoopbackUrl, loadConfig, type Config } from './helpers/config';
-import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from './helpers/browser';
+import { chooseChromium, hasVideoEncoder, OFFLINE_CHROMIUM_ARGS } from './helpers/browser';
 
 function validatedConfig(): Config {
   try {
@@ -28,6 +33,13 @@ const config = validatedConfig();
 
 // One id for the whole run, inherited by every worker process (they are forked after this runs).
 process.env.E2E_RUN_ID ??= `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+
+// MAX_INSTANCES_PER_RUN is per repetition: asking for --repeat-each=N asks for N funnels' instances.
+const repeatArg = process.argv.findIndex((a) => a === '--repeat-each' || a.startsWith('--repeat-each='));
+if (repeatArg >= 0) {
+  const value = process.argv[repeatArg]!.includes('=') ? process.argv[repeatArg]!.split('=')[1] : process.argv[repeatArg + 1];
+  if (value && /^\d+$/.test(value)) process.env.E2E_REPEAT_EACH = value;
+}
 
 const browser = chooseChromium(config.CHROMIUM_PATH);
 if (browser.kind === 'none') {
@@ -61,22 +73,18 @@ export default defineConfig({
     headless: !config.HEADED,
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    video: 'retain-on-failure',
+    // Playwright records video with its own ffmpeg build, which only `playwright install` brings.
+    video: hasVideoEncoder() ? 'retain-on-failure' : 'off',
     actionTimeout: 15_000,
     navigationTimeout: 20_000,
     launchOptions: { executablePath, args: OFFLINE_CHROMIUM_ARGS },
   },
   projects: [
-    { name: 'preflight', testMatch: /preflight\.setup\.ts/, teardown: 'verification' },
-    { name: 'funnel', testMatch: /activation-funnel\.spec\.ts/, dependencies: ['preflight'] },
-    { name: 'negative', testMatch: /negative-paths\.spec\.ts/, dependencies: ['preflight'], grepInvert: /@exclusive/ },
-    {
-      name: 'exclusive',
-      testMatch: /negative-paths\.spec\.ts/,
-      dependencies: ['funnel', 'negative'],
-      grep: /@exclusive/,
-    },
-    { name: 'verification', testMatch: /verification\.teardown\.ts/, teardown: 'rollback' },
+    { name: 'preflight', testMatch: /preflight\.setup\.ts/, teardown: 'rollback' },
+    { name: 'run', testMatch: /run\.setup\.ts/, dependencies: ['preflight'], teardown: 'verification' },
+    { name: 'funnel', testMatch: /activation-funnel\.spec\.ts/, dependencies: ['run'] },
+    { name: 'negative', testMatch: /negative-paths\.spec\.ts/, dependencies: ['run'] },
+    { name: 'verification', testMatch: /verification\.teardown\.ts/ },
     { name: 'rollback', testMatch: /rollback\.teardown\.ts/ },
   ],
   webServer: startStack

@@ -2,7 +2,9 @@
  * Which Chromium the suite launches: CHROMIUM_PATH when set, else Playwright's bundled build when
  * it is installed, else Debian's /usr/bin/chromium. Never downloads anything.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -38,3 +40,16 @@ export const OFFLINE_CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-gpu',
 ];
+
+/**
+ * True when Playwright's own ffmpeg build is installed (video recording needs it; Debian's ffmpeg
+ * is not used). Without it the suite keeps traces and screenshots, and records no video.
+ */
+export function hasVideoEncoder(): boolean {
+  const root = process.env.PLAYWRIGHT_BROWSERS_PATH || join(homedir(), '.cache', 'ms-playwright');
+  try {
+    return readdirSync(root).some((dir) => dir.startsWith('ffmpeg'));
+  } catch {
+    return false;
+  }
+}

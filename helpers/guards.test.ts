@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ApproveRefused, approveRefusal, assertMayApprove } from './guards';
+
+const local = { VULTR_API_URL: 'http://127.0.0.1:3101/v2', ALLOW_REAL_CLOUD: false, MAX_INSTANCES_PER_RUN: 3 };
+
+describe('approve guard', () => {
+  it('lets the local emulator approve while under the instance budget', () => {
+    expect(approveRefusal(local, 2)).toBeNull();
+  });
+
+  it('refuses once the run holds MAX_INSTANCES_PER_RUN instances', () => {
+    expect(approveRefusal(local, 2)).toBeNull();
+    expect(approveRefusal(local, 3)).toMatch(/cap is 3 \(MAX_INSTANCES_PER_RUN 3 × 1 repetition/);
+  });
+
+  it('scales the cap with --repeat-each', () => {
+    process.env.E2E_REPEAT_EACH = '3';
+    try {
+      expect(approveRefusal(local, 8)).toBeNull();
+      expect(approveRefusal(local, 9)).toMatch(/cap is 9/);
+    } finally {
+      delete process.env.E2E_REPEAT_EACH;
+    }
+  });
+
+  it('refuses a real cloud without ALLOW_REAL_CLOUD=1', () => {
+    const real = { ...local, VULTR_API_URL: 'https://api.vultr.com/v2' };
+    expect(approveRefusal(real, 0)).toMatch(/ALLOW_REAL_CLOUD=1/);
+    expect(approveRefusal({ ...real, ALLOW_REAL_CLOUD: true }, 0)).toBeNull();
+  });
+
+  it('throws ApproveRefused', async () => {
+    await expect(assertMayApprove(local, async () => 5)).rejects.toBeInstanceOf(ApproveRefused);
+    await expect(assertMayApprove(local, async () => 0)).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * One small JSON-over-undici call used by every HTTP client of the suite. Calls go through undici,
+ * not Playwright's request context, so Authorization headers never land in traces; errors name the
+ * method, path and status, never a header.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+
+export type HttpResponse = { status: number; json: unknown; text: string };
+
+export type HttpCall = {
+  method?: Dispatcher.HttpMethod;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent byte for byte as JSON text (e.g. a signed webhook payload); wins over `body`. */
+  rawJson?: string;
+  timeoutMs?: number;
+};
+
+export function createDispatcher(): Agent {
+  return new Agent({ connections: 16, keepAliveTimeout: 5_000 });
+}
+
+export async function httpJson(dispatcher: Dispatcher, url: string, call: HttpCall = {}): Promise<HttpResponse> {
+  const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
+  const body = call.rawJson ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const timeout = call.timeoutMs ?? 15_000;
+  const response = await request(url, {
+    dispatcher,
+    method: call.method ?? 'GET',
+    headers,
+    body,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
+  const text = await response.body.text();
+  let json: unknown = undefined;
+  if (text.length > 0) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+  return { status: response.statusCode, json, text };
+}
+
+/** Where a request went, for messages: method and path only (no query string, no headers). */
+export function describeCall(method: string, url: string): string {
+  try {
+    return `${method} ${new URL(url).pathname}`;
+  } catch {
+    return method;
+  }
+}
+
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', '57P01']);
+
+/** The code of a network blip (or of a pg connection dropped by the server), or null for anything else. */
+export function transientCode(error: unknown): string | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
+ * For probes polled with expect.poll, which stops at the first thrown error: a transport blip
+ * becomes a value that simply does not match yet, while real failures still throw at once.
+ */
+export async function pollable<T>(probe: () => Promise<T>): Promise<T | `transient error: ${string}`> {
+  try {
+    return await probe();
+  } catch (error) {
+    const code = transientCode(error);
+    if (code) return `transient error: ${code}`;
+    throw error;
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './config';
+import { costLineName, dailyShare, discordBriefProblems, formatMonthlyUsd, instanceLimitText, plausibleInvalidVultrKey, stepProgressionProblems } from './runbook';
+
+const config = parseConfig({});
+
+describe('discordBriefProblems', () => {
+  const reference = {
+    intent: 'Run my Discord bot 24/7',
+    use_case: 'Discord bot hosting (moderation)',
+    scale: { initial: 1, target: 1, growth_profile: 'flat' },
+    regions: ['us-east-1'],
+    budget_cap_usd_monthly: 10,
+  };
+
+  it("accepts the reference stack's brief", () => {
+    expect(discordBriefProblems(reference, config)).toEqual([]);
+  });
+
+  it('accepts other wording and a budget inside the band', () => {
+    expect(
+      discordBriefProblems(
+        { ...reference, intent: 'Keep a discord bot online 24/7', use_case: 'a Discord Bot for moderation', budget_cap_usd_monthly: 11.5 },
+        config,
+      ),
+    ).toEqual([]);
+  });
+
+  it('names every mismatch', () => {
+    const problems = discordBriefProblems({ intent: 'Run a web app', scale: { initial: 2 }, regions: ['us-west-1'], budget_cap_usd_monthly: 20 }, config);
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/intent/);
+    expect(problems.join('\n')).toMatch(/use_case/);
+    expect(problems.join('\n')).toMatch(/scale.initial/);
+    expect(problems.join('\n')).toMatch(/regions/);
+    expect(problems.join('\n')).toMatch(/budget/);
+  });
+
+  it('reads Brief Card values that came back as text', () => {
+    expect(discordBriefProblems({ ...reference, budget_cap_usd_monthly: '10' }, config)).toEqual([]);
+  });
+});
+
+describe('stepProgressionProblems', () => {
+  const running = { running: 'running' };
+
+  it('accepts pending → running → completed, and running → completed from a late first paint', () => {
+    expect(stepProgressionProblems({ s1: ['pending', 'running', 'completed'] }, running)).toEqual([]);
+    expect(stepProgressionProblems({ s1: ['running', 'completed'] }, running)).toEqual([]);
+  });
+
+  it('rejects a step that skipped running, failed, went backwards or never finished', () => {
+    expect(stepProgressionProblems({ s1: ['pending', 'completed'] }, running)[0]).toMatch(/never shown as running/);
+    expect(stepProgressionProblems({ s1: ['pending', 'running', 'failed'] }, running)[0]).toMatch(/unexpected failed/);
+    expect(stepProgressionProblems({ s1: ['running', 'pending', 'running', 'completed'] }, running)[0]).toMatch(/backwards/);
+    expect(stepProgressionProblems({ s1: ['pending', 'running'] }, running)[0]).toMatch(/never completed/);
+    expect(stepProgressionProblems({}, running)).toEqual(['no execution step was seen on the page']);
+  });
+
+  it("uses the deployment's name for running", () => {
+    expect(stepProgressionProblems({ s1: ['pending', 'executing', 'completed'] }, { running: 'executing' })).toEqual([]);
+  });
+});
+
+describe('runbook figures', () => {
+  it('prints money as the UI does', () => {
+    expect(formatMonthlyUsd(5.04)).toBe('$5.04/mo');
+    expect(formatMonthlyUsd(5.1)).toBe('$5.10/mo');
+    expect(dailyShare(5.04)).toBeCloseTo(0.168, 6);
+  });
+
+  it('names the cost line and the paywall limit', () => {
+    expect(costLineName(config)).toBe('us-east-1 vc2-1c-1gb');
+    expect(instanceLimitText(1).test('Free plan limit reached: 1 instance')).toBe(true);
+    expect(instanceLimitText(1).test('Free plan limit reached: 11 instances')).toBe(false);
+  });
+
+  it('makes Vultr-shaped keys that differ every time', () => {
+    const a = plausibleInvalidVultrKey();
+    expect(a).toMatch(/^[A-Z2-7]{36}$/);
+    expect(plausibleInvalidVultrKey()).not.toBe(a);
+  });
+});

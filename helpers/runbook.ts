@@ -1,0 +1,150 @@
+/**
+ * What the runbook (runbook/m1-selfserve-acceptance.txt) says, in one place: the prompts the operator
+ * pastes, the test cards, the texts the UI must show and the values it must reach. Deployment-specific
+ * expectations (routes, the $5.04 figure, counts) live in helpers/config.ts instead; this module holds
+ * what the runbook fixes for every deployment.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config';
+
+export const PROMPTS = {
+  discordBot:
+    "I want to run my Discord moderation bot 24/7 on a small VM. It's a side project, I don't need anything fancy — just $5/mo on a 1 vCPU box.",
+  secondInstance: 'Spin up another bot host alongside the first one.',
+  computeDatabaseNetwork: 'I need a web app with a Postgres database and a private network between them.',
+} as const;
+
+export type TestCard = { number: string; expiry: string; cvc: string; postalCode: string };
+
+export const TEST_CARDS = {
+  success: { number: '4242 4242 4242 4242', expiry: '12 / 34', cvc: '123', postalCode: '10001' },
+  declined: { number: '4000 0000 0000 0002', expiry: '12 / 34', cvc: '123', postalCode: '10001' },
+} as const satisfies Record<string, TestCard>;
+
+/**
+ * A key shaped like a Vultr API key (36 upper-case letters and digits) that no Vultr account holds:
+ * the "invalid account-scoped key" negative path. Random per call, so it never matches a real key.
+ */
+export function plausibleInvalidVultrKey(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  return Array.from(randomBytes(36), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Pre-flight item 2: the limits the runbook's fix writes into each plan row. */
+export const RUNBOOK_PLAN_LIMITS = {
+  free: { max_node_instances: 1, max_monthly_provisioning_usd: 20 },
+  pro_cloud: { max_node_instances: 50, max_monthly_provisioning_usd: 500 },
+} as const;
+
+export const UI_TEXTS = {
+  duplicateEmail: 'An account with this email already exists',
+  cardDeclined: 'Your card was declined.',
+  credentialsToast: /credentials missing or invalid/i,
+  collapseNote: /merged 3 redundant steps into 1/i,
+  freePlan: /free plan/i,
+  spendSource: /usage records/i,
+} as const;
+
+export const ERROR_CODES = {
+  upgradeRequired: 'upgrade_required',
+  credentialsMissing: 'credentials_missing',
+  credentialsInvalid: 'credentials_invalid',
+  emailTaken: 'email_taken',
+} as const;
+
+export const MISSION_FAILED = 'failed';
+
+/** The daily metering job whose failures the verification checks (contract 6.9). */
+export const METER_JOB_NAME = 'billing.provisioning_meter';
+
+/** Step-collapse pass on the Discord brief (contract 6.5): three redundant steps become one. */
+export const DISCORD_STEP_COLLAPSE = { original_step_count: 3, collapsed_step_count: 1 } as const;
+
+export const USAGE_EVENT_RUNNING = { event: 'running', status: 'pending' } as const;
+
+/** NodeInstance statuses from which provisioning will never reach `running`. */
+export const NODE_INSTANCE_FAILURES = ['error', 'terminated'] as const;
+
+/** The free plan's paywall copy names the limit, e.g. "Free plan limit reached: 1 instance". */
+export function instanceLimitText(limit: number): RegExp {
+  return new RegExp(`\\b${limit} instances?\\b`);
+}
+
+/** "$5.04/mo": how the plan modal, the spend tracker and the runbook title print a monthly figure. */
+export function formatMonthlyUsd(usd: number): string {
+  return `$${usd.toFixed(2)}/mo`;
+}
+
+/** The cost line of one instance type in one region, e.g. "us-east-1 vc2-1c-1gb" (contract 6.6). */
+export function costLineName(config: Pick<Config, 'EXPECTED_REGION' | 'EXPECTED_INSTANCE_TYPE'>): string {
+  return `${config.EXPECTED_REGION} ${config.EXPECTED_INSTANCE_TYPE}`;
+}
+
+/** The pro-rated daily share of a monthly run-rate: run-rate ÷ 30 (contract 6.8). */
+export function dailyShare(monthlyUsd: number): number {
+  return monthlyUsd / 30;
+}
+
+/** The brief as the suite sees it, from the API or read back from the Brief Card. */
+export type BriefView = {
+  intent?: unknown;
+  use_case?: unknown;
+  scale?: unknown;
+  regions?: unknown;
+  budget_cap_usd_monthly?: unknown;
+};
+
+/**
+ * Runbook step 2, checked semantically: a real LLM words the intent differently from the reference
+ * stack, so text fields are matched by pattern and the budget within a band, while counts and
+ * regions are exact. Returns every mismatch so one failure shows them all.
+ */
+export function discordBriefProblems(
+  brief: BriefView,
+  config: Pick<Config, 'EXPECTED_REGION' | 'EXPECTED_BUDGET_CAP_USD' | 'BUDGET_TOLERANCE_USD'>,
+): string[] {
+  const problems: string[] = [];
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  if (!/discord bot/i.test(text(brief.intent)) || !/24\/7/.test(text(brief.intent))) {
+    problems.push(`intent should mention "Discord bot" and "24/7", got ${JSON.stringify(brief.intent)}`);
+  }
+  if (!/discord bot/i.test(text(brief.use_case))) {
+    problems.push(`use_case should mention "Discord bot", got ${JSON.stringify(brief.use_case)}`);
+  }
+  const scale = brief.scale as { initial?: unknown } | undefined;
+  if (!scale || typeof scale !== 'object' || Number(scale.initial) !== 1) {
+    problems.push(`scale.initial should be 1, got ${JSON.stringify(brief.scale)}`);
+  }
+  const regions = brief.regions;
+  if (!Array.isArray(regions) || regions.length !== 1 || regions[0] !== config.EXPECTED_REGION) {
+    problems.push(`regions should be ["${config.EXPECTED_REGION}"], got ${JSON.stringify(regions)}`);
+  }
+  const budget = Number(brief.budget_cap_usd_monthly);
+  if (!Number.isFinite(budget) || Math.abs(budget - config.EXPECTED_BUDGET_CAP_USD) > config.BUDGET_TOLERANCE_USD) {
+    problems.push(
+      `budget_cap_usd_monthly should be ${config.EXPECTED_BUDGET_CAP_USD} ± ${config.BUDGET_TOLERANCE_USD}, got ${JSON.stringify(brief.budget_cap_usd_monthly)}`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Happy path step 4: each execution step must be seen moving pending → running → completed.
+ * A fast worker may pass `pending` before the pill renders, so pending is optional, but `running`
+ * must be seen before `completed` and nothing may fail or go backwards.
+ */
+export function stepProgressionProblems(sequences: Record<string, string[]>, statuses: { running: string }): string[] {
+  const order = ['pending', statuses.running, 'completed'];
+  const problems: string[] = [];
+  const steps = Object.entries(sequences);
+  if (steps.length === 0) return ['no execution step was seen on the page'];
+  for (const [step, seen] of steps) {
+    const shown = `${step}: ${seen.join(' → ')}`;
+    const unknown = seen.filter((s) => !order.includes(s));
+    if (unknown.length > 0) problems.push(`${shown} (unexpected ${unknown.join(', ')})`);
+    else if (seen[seen.length - 1] !== 'completed') problems.push(`${shown} (never completed)`);
+    else if (!seen.includes(statuses.running)) problems.push(`${shown} (never shown as ${statuses.running})`);
+    else if (seen.some((s, i) => i > 0 && order.indexOf(s) < order.indexOf(seen[i - 1]!))) problems.push(`${shown} (went backwards)`);
+  }
+  return problems;
+}

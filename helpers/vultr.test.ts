@@ -1,0 +1,120 @@
+import { MockAgent } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_BACKOFF, VultrApiError, VultrClient, VultrJournal, backoffDelay, emulatorOrigin } from './vultr';
+
+const ORIGIN = 'http://vultr.test';
+const KEY = 'vk_test_secret_key_value';
+const instance = (id: string, tags: string[]) => ({ id, status: 'active', power_status: 'running', region: 'ewr', plan: 'vc2-1c-1gb', tags });
+
+function setup() {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  const sleeps: number[] = [];
+  const client = new VultrClient({
+    baseUrl: `${ORIGIN}/v2`,
+    apiKey: KEY,
+    dispatcher: agent,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+  });
+  return { agent, pool: agent.get(ORIGIN), client, sleeps };
+}
+
+let agents: MockAgent[] = [];
+afterEach(async () => {
+  for (const a of agents) await a.close();
+  agents = [];
+});
+
+describe('backoffDelay', () => {
+  it('grows exponentially, is jittered, and is capped', () => {
+    const b = { attempts: 6, baseMs: 250, capMs: 8_000 };
+    expect(backoffDelay(0, b, () => 0.999)).toBe(249);
+    expect(backoffDelay(3, b, () => 0.5)).toBe(1_000);
+    expect(backoffDelay(10, b, () => 0.999)).toBe(7_992);
+    expect(backoffDelay(10, b, () => 0)).toBe(0);
+  });
+});
+
+describe('VultrClient', () => {
+  it('retries a 429 with backoff, then answers', async () => {
+    const { agent, pool, client, sleeps } = setup();
+    agents.push(agent);
+    pool.intercept({ path: '/v2/account', method: 'GET', headers: { authorization: `Bearer ${KEY}` } }).reply(429, { error: 'Rate limit exceeded', status: 429 });
+    pool.intercept({ path: '/v2/account', method: 'GET' }).reply(429, { error: 'Rate limit exceeded', status: 429 });
+    pool.intercept({ path: '/v2/account', method: 'GET' }).reply(200, { account: { name: 'pool' } });
+    expect(await client.account()).toEqual({ name: 'pool' });
+    expect(sleeps).toEqual([125, 250]);
+  });
+
+  it('gives up after the bounded number of attempts', async () => {
+    const { agent, pool, client, sleeps } = setup();
+    agents.push(agent);
+    pool.intercept({ path: '/v2/account', method: 'GET' }).reply(429, { error: 'Rate limit exceeded', status: 429 }).times(DEFAULT_BACKOFF.attempts);
+    await expect(client.account()).rejects.toThrow(/429/);
+    expect(sleeps).toHaveLength(DEFAULT_BACKOFF.attempts - 1);
+  });
+
+  it("reports a rejected key with Vultr's message, never the key", async () => {
+    const { agent, pool, client } = setup();
+    agents.push(agent);
+    pool.intercept({ path: '/v2/account', method: 'GET' }).reply(401, { error: 'Invalid API token.', status: 401 });
+    const error = await client.account().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VultrApiError);
+    expect((error as VultrApiError).status).toBe(401);
+    expect((error as Error).message).toBe('Vultr GET /v2/account answered 401: Invalid API token.');
+    expect((error as Error).message).not.toContain(KEY);
+  });
+
+  it('answers null for an unknown instance and "already gone" when deleting one', async () => {
+    const { agent, pool, client } = setup();
+    agents.push(agent);
+    pool.intercept({ path: '/v2/instances/nope', method: 'GET' }).reply(404, { error: 'instance not found', status: 404 });
+    pool.intercept({ path: '/v2/instances/nope', method: 'DELETE' }).reply(404, { error: 'instance not found', status: 404 });
+    pool.intercept({ path: '/v2/instances/i1', method: 'DELETE' }).reply(204, '');
+    expect(await client.instance('nope')).toBeNull();
+    expect(await client.deleteInstance('nope')).toBe('already_gone');
+    expect(await client.deleteInstance('i1')).toBe('deleted');
+  });
+
+  it('follows the cursor through every page of a tag listing', async () => {
+    const { agent, pool, client } = setup();
+    agents.push(agent);
+    pool
+      .intercept({ path: '/v2/instances?tag=account%3Aa1&per_page=100', method: 'GET' })
+      .reply(200, { instances: [instance('i1', ['account:a1'])], meta: { total: 2, links: { next: 'c2', prev: '' } } });
+    pool
+      .intercept({ path: '/v2/instances?tag=account%3Aa1&per_page=100&cursor=c2', method: 'GET' })
+      .reply(200, { instances: [instance('i2', ['account:a1']), instance('i3', ['account:other'])], meta: { total: 2, links: { next: '', prev: 'c1' } } });
+    expect((await client.instancesByTag('account:a1')).map((i) => i.id)).toEqual(['i1', 'i2']);
+  });
+});
+
+describe('VultrJournal', () => {
+  it('counts only instance creations since the moment', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agents.push(agent);
+    const since = new Date('2026-01-01T10:00:00.000Z');
+    agent
+      .get(ORIGIN)
+      .intercept({ path: (p) => p.startsWith('/__emulator/requests?'), method: 'GET' })
+      .reply(200, {
+        requests: [
+          { method: 'POST', path: '/v2/instances', status: 202, time: '2026-01-01T10:00:01.000Z', duration_ms: 3 },
+          { method: 'POST', path: '/v2/instances/i1/reboot', status: 204, time: '2026-01-01T10:00:02.000Z', duration_ms: 3 },
+          { method: 'POST', path: '/v2/instances', status: 401, time: '2026-01-01T09:59:59.000Z', duration_ms: 3 },
+        ],
+      });
+    const journal = new VultrJournal(emulatorOrigin(`${ORIGIN}/v2`), agent);
+    expect((await journal.instanceCreations(since)).map((e) => e.status)).toEqual([202]);
+  });
+
+  it('finds the emulator origin from VULTR_API_URL', () => {
+    expect(emulatorOrigin('http://127.0.0.1:3101/v2')).toBe('http://127.0.0.1:3101');
+    expect(emulatorOrigin('http://127.0.0.1:3101/v2/')).toBe('http://127.0.0.1:3101');
+    expect(emulatorOrigin('https://emu.test/vultr/v2')).toBe('https://emu.test/vultr');
+  });
+});

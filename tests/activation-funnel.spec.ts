@@ -1,0 +1,164 @@
+/**
+ * Runbook: Procedure — happy path, steps 1-6, for one fresh identity through the real UI.
+ * The identity's instance and usage record are left running for the verification teardown.
+ */
+import { backendPoll, config, expect, test } from '../fixtures';
+import { unwrap } from '../helpers/api';
+import { CheckoutPage } from '../helpers/pages/checkout-page';
+import {
+  DISCORD_STEP_COLLAPSE,
+  ERROR_CODES,
+  PROMPTS,
+  TEST_CARDS,
+  UI_TEXTS,
+  USAGE_EVENT_RUNNING,
+  costLineName,
+  dailyShare,
+  discordBriefProblems,
+  formatMonthlyUsd,
+  instanceLimitText,
+  stepProgressionProblems,
+} from '../helpers/runbook';
+
+const monthlyCost = formatMonthlyUsd(config.EXPECTED_MONTHLY_COST_USD);
+
+test('M1 activation funnel: sign-up to a running Vultr instance, paywall and live spend', async ({
+  page,
+  funnelUser,
+  registerPage,
+  checkoutPage,
+  provisioning,
+  billingPage,
+  backend,
+  cloud,
+  payments,
+  evidence,
+}) => {
+  const { account, api } = await test.step(`1. Sign up → checkout → land on ${config.PROVISIONING_ROUTE}`, async () => {
+    await registerPage.goto();
+    await registerPage.signUp(funnelUser.credentials);
+    await expect(page).toHaveURL(CheckoutPage.urlFor(config.CHECKOUT_PLAN));
+    await checkoutPage.stripe.pay(TEST_CARDS.success, funnelUser);
+    await expect(provisioning.root).toBeVisible({ timeout: 30_000 });
+    await expect(page).toHaveURL((url) => url.pathname === config.PROVISIONING_ROUTE);
+
+    const account = await backend.accountOf(funnelUser.email);
+    await expect
+      .poll(() => backend.bootstrapCounts(account.id), backendPoll('Account.after_create_commit bootstrap: providers/regions/types/templates'))
+      .toEqual(config.EXPECTED_BOOTSTRAP_COUNTS);
+    await expect.poll(() => backend.subscriptionStatus(account.id), backendPoll('subscription status in the DB')).toBe('active');
+    await expect.poll(() => backend.stripeCustomerId(account.id), backendPoll('the account is linked to its Stripe customer')).toBeTruthy();
+    const stripeSubscriptions = await payments.subscriptionsOfCustomer((await backend.stripeCustomerId(account.id))!);
+    expect(stripeSubscriptions.map((s) => s.status), 'the Stripe customer has one active subscription').toEqual(['active']);
+
+    await evidence.attach('step 1: account, bootstrap counts, subscription', {
+      account: await backend.account(account.id),
+      bootstrap: await backend.bootstrapCounts(account.id),
+      subscriptions: await backend.subscriptions(account.id),
+      stripeSubscriptions,
+      stripeWebhookDeliveries: await payments.webhookDeliveries(),
+    });
+    return { account, api: await funnelUser.api() };
+  });
+
+  const mission = await test.step('2. Type Discord-bot brief → Brief Card populates', async () => {
+    const openPlan = await provisioning.send(PROMPTS.discordBot);
+    await expect.poll(() => backend.newMission(account.id), backendPoll('a mission for the brief')).not.toBeNull();
+    const { id } = (await backend.newMission(account.id))!;
+    const { brief } = unwrap(await api.mission(id));
+    expect(discordBriefProblems(brief ?? {}, config), 'brief captured by the AI (API)').toEqual([]);
+
+    await expect(provisioning.briefField('budget_cap_usd_monthly')).toHaveAttribute('data-value', /\d/);
+    expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
+    await expect(provisioning.briefField('intent')).toContainText(/discord bot/i);
+    await expect(provisioning.briefField('use_case')).toContainText(/discord bot/i);
+
+    await evidence.attach('step 2: mission brief', brief);
+    return { id, openPlan };
+  });
+
+  await test.step(`3. Approve → 1-step plan with ${monthlyCost} cost estimate`, async () => {
+    await provisioning.openPlan(mission.openPlan);
+    const plan = provisioning.plan;
+    await expect(plan.stepItems).toHaveCount(1);
+    await expect(plan.stepCount).toHaveText('1');
+    expect(await plan.stepSkills()).toEqual([config.EXPECTED_STEP_SKILL]);
+    await expect(plan.collapseNote).toHaveText(UI_TEXTS.collapseNote);
+    await expect(plan.costTotalMonthly).toHaveText(monthlyCost);
+    await expect(plan.costLines.filter({ hasText: costLineName(config) })).toHaveCount(1);
+    await expect(plan.risk).toHaveAttribute('data-severity', config.EXPECTED_RISK_SEVERITY);
+
+    const { plan: planFromApi } = unwrap(await api.mission(mission.id));
+    expect(planFromApi?.dag.step_count, 'plan.dag.step_count').toBe(1);
+    expect(planFromApi?.step_collapse, 'plan.step_collapse').toMatchObject(DISCORD_STEP_COLLAPSE);
+    expect(planFromApi?.cost_estimate.monthly_usd, 'plan.cost_estimate.monthly_usd').toBeWithin(config.EXPECTED_MONTHLY_COST_USD, 0.005);
+    await evidence.attach('step 3: mission plan', planFromApi);
+  });
+
+  await test.step('4. Execute → instance running on Vultr within ~90s', async () => {
+    const statuses = await provisioning.recordStepStatuses();
+    const approval = await provisioning.approve();
+    expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
+    await expect(provisioning.executionPillOf(mission.id)).toBeVisible();
+
+    await expect
+      .poll(() => backend.provisioningStatus(account.id), backendPoll('NodeInstance status', config.PROVISION_TIMEOUT_MS))
+      .toBe('running');
+    await expect(provisioning.executionSteps(provisioning.executionPillOf(mission.id))).toHaveAttribute('data-status', 'completed');
+    expect(stepProgressionProblems(await statuses.sequences(), { running: config.STEP_RUNNING_STATUS }), 'step statuses the page showed').toEqual([]);
+
+    const [node] = await backend.nodeInstances(account.id);
+    expect(node?.provider_instance_id, 'NodeInstance.provider_instance_id (the Vultr id)').toBeTruthy();
+    const instance = await cloud.instance(node!.provider_instance_id!);
+    expect(instance).toMatchObject({ status: 'active', power_status: 'running', region: config.EXPECTED_VULTR_REGION, plan: config.EXPECTED_INSTANCE_TYPE });
+
+    const usage = await backend.usageRecords(account.id);
+    expect(usage.map((u) => ({ event: u.event, status: u.status })), 'usage records').toEqual([USAGE_EVENT_RUNNING]);
+    await evidence.attach('step 4: NodeInstance, Vultr instance, usage record, step statuses', {
+      nodeInstance: node,
+      vultrInstance: instance,
+      usageRecords: usage,
+      stepStatuses: await statuses.sequences(),
+    });
+  });
+
+  await test.step('5. Try a second instance → UpgradeRequiredCard renders', async () => {
+    const openPlan = await provisioning.send(PROMPTS.secondInstance);
+    await expect.poll(() => backend.newMission(account.id, [mission.id]), backendPoll('a mission for the second brief')).not.toBeNull();
+    const second = (await backend.newMission(account.id, [mission.id]))!;
+    await provisioning.openPlan(openPlan);
+    const approval = await provisioning.approve();
+    expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
+
+    await expect(provisioning.upgradeCard).toBeVisible();
+    await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
+    await expect(provisioning.upgradeCard).toContainText(UI_TEXTS.freePlan);
+    await expect(provisioning.upgradeCard).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
+    await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
+    await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
+
+    expect(await backend.nodeInstances(account.id), 'still one NodeInstance').toHaveLength(1);
+    const atVultr = await cloud.instancesOfAccount(account.id);
+    expect(atVultr, 'still one instance at Vultr for the account').toHaveLength(1);
+    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, vultrInstances: atVultr });
+  });
+
+  await test.step("6. Subscription's daily spend reflects usage", async () => {
+    await expect
+      .poll(() => provisioning.costCapUsd(), backendPoll('Brief Card cost-cap bar (aria-valuenow)'))
+      .toBeWithin(config.EXPECTED_MONTHLY_COST_USD, config.SPEND_TOLERANCE_USD);
+    const costCap = await provisioning.costCapUsd();
+
+    await billingPage.goto();
+    await expect
+      .poll(() => billingPage.monthlyUsd(), backendPoll('live spend monthly run-rate (data-usd)'))
+      .toBeWithin(config.EXPECTED_MONTHLY_COST_USD, config.SPEND_TOLERANCE_USD);
+    await expect(billingPage.monthlySpend).toContainText(monthlyCost);
+    expect(await billingPage.todayUsd()).toBeWithin(dailyShare(config.EXPECTED_MONTHLY_COST_USD), config.SPEND_TOLERANCE_USD);
+    await expect(billingPage.spendSource).toHaveText(UI_TEXTS.spendSource);
+    expect(costCap, 'the Brief Card cost bar shows the same run-rate as the tracker').toBeWithin(await billingPage.monthlyUsd(), config.SPEND_TOLERANCE_USD);
+
+    const spend = await api.spend();
+    await evidence.attach('step 6: spend', { api: spend, trackerMonthlyUsd: await billingPage.monthlyUsd(), trackerTodayUsd: await billingPage.todayUsd(), costCapUsd: costCap });
+  });
+});

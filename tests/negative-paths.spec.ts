@@ -1,0 +1,214 @@
+/**
+ * Runbook: Negative-path coverage, plus the sign-up and isolation edges around it. Each test has
+ * its own fresh identity, registered through the API and logged in through the /login UI; its
+ * cloud resources and rows are rolled back by the fixtures when it ends.
+ *
+ * Two tests hold Playwright's built-in `-exclusive-` lock, so no other test runs beside them: one
+ * switches off the shared platform-pool credential, the other asserts that nobody called Vultr's
+ * create endpoint, which only holds while no other test is provisioning.
+ */
+import { backendPoll, config, expect, test } from '../fixtures';
+import { unwrap } from '../helpers/api';
+import { CheckoutPage } from '../helpers/pages/checkout-page';
+import { forgedCheckoutCompletedEvent } from '../helpers/payments';
+import { ERROR_CODES, MISSION_FAILED, PROMPTS, TEST_CARDS, UI_TEXTS, plausibleInvalidVultrKey } from '../helpers/runbook';
+
+test.describe('Missing / invalid credential', () => {
+  test('an invalid account-scoped Vultr key fails closed: toast, failed mission, no usage record, no instance', async ({
+    user,
+    credentialsPage,
+    provisioning,
+    backend,
+    cloud,
+    evidence,
+  }) => {
+    const accountId = await user.account();
+    const api = await user.api();
+
+    await test.step('Register a plausible but invalid Vultr key for the account (Settings → Cloud Credentials)', async () => {
+      const key = plausibleInvalidVultrKey();
+      evidence.addSecret(key);
+      const registered = await api.registerProviderCredential(key);
+      expect(registered.ok, `${registered.call} answered ${registered.status}`).toBe(true);
+      await credentialsPage.goto();
+      await expect(credentialsPage.rowsOfScope('account')).toHaveAttribute('data-active', 'true');
+      await expect(credentialsPage.rowsOfScope('account')).toContainText(key.slice(-4));
+      await expect(credentialsPage.page.getByText(key), 'the key is never rendered back').toHaveCount(0);
+    });
+
+    const missionId = await test.step('Type the Discord-bot brief → Open Plan → Approve', async () => {
+      await provisioning.goto();
+      const openPlan = await provisioning.send(PROMPTS.discordBot);
+      await provisioning.openPlan(openPlan);
+      const approval = await provisioning.approve();
+      expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
+      return (await backend.newMission(accountId))!.id;
+    });
+
+    await test.step('Provisioning fails closed with a "credentials missing or invalid" toast', async () => {
+      await expect.poll(() => api.settledMission(missionId), backendPoll('the mission settles', config.PROVISION_TIMEOUT_MS)).not.toBeNull();
+      expect(await api.settledMission(missionId), 'mission outcome').toEqual({ status: MISSION_FAILED, error_code: ERROR_CODES.credentialsInvalid });
+      await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
+      expect((await backend.nodeInstances(accountId)).map((n) => n.status), 'the NodeInstance is in error').toEqual(['error']);
+      expect(await backend.usageRecords(accountId), 'no usage record (nothing half-billed)').toEqual([]);
+      expect(await cloud.instancesOfAccount(accountId), 'no Vultr instance for the account').toEqual([]);
+      const [credential] = await backend.accountCredentials(accountId);
+      expect(credential?.consecutive_failures, 'the rejected credential counts its failure').toBeGreaterThanOrEqual(1);
+      await evidence.attach('fail-closed evidence', {
+        mission: await api.settledMission(missionId),
+        nodeInstances: await backend.nodeInstances(accountId),
+        credential,
+      });
+    });
+  });
+
+  test(
+    'the platform pool disabled fails closed: 422 credentials_missing, toast, no usage record, no instance',
+    { tag: '@exclusive', lock: '-exclusive-' },
+    async ({ user, platformPool, provisioning, backend, cloud, evidence }) => {
+      const accountId = await user.account();
+
+      await test.step('Disable the platform-pool Vultr credential', async () => {
+        expect(await platformPool.disable()).toBeGreaterThan(0);
+      });
+
+      await test.step('Type the Discord-bot brief → Open Plan → Approve', async () => {
+        await provisioning.goto();
+        const openPlan = await provisioning.send(PROMPTS.discordBot);
+        await provisioning.openPlan(openPlan);
+        const approval = await provisioning.approve();
+        expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 422, code: ERROR_CODES.credentialsMissing });
+      });
+
+      await test.step('Provisioning fails closed with a "credentials missing or invalid" toast', async () => {
+        await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
+        expect(await backend.usageRecords(accountId), 'no usage record').toEqual([]);
+        expect(await backend.nodeInstances(accountId), 'no NodeInstance').toEqual([]);
+        expect(await cloud.instancesOfAccount(accountId), 'no Vultr instance for the account').toEqual([]);
+        await evidence.attach('fail-closed evidence', { mission: await backend.newMission(accountId) });
+      });
+    },
+  );
+});
+
+test(
+  'Quota guard: a free account over its instance limit gets the UpgradeRequiredCard at once, without a cloud call',
+  { tag: '@exclusive', lock: '-exclusive-' },
+  async ({ user, provisioning, backend, cloud, evidence }) => {
+    const accountId = await user.account();
+
+    await test.step('Give the free account one active instance (node_instance_count = 1)', async () => {
+      await backend.giveActiveInstance(accountId);
+    });
+
+    const approval = await test.step('Type the Discord-bot brief → Open Plan → Approve', async () => {
+      await provisioning.goto();
+      const openPlan = await provisioning.send(PROMPTS.discordBot);
+      await provisioning.openPlan(openPlan);
+      const approval = await provisioning.approve();
+      expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
+      return approval;
+    });
+
+    await test.step('UpgradeRequiredCard renders instead of the execution view; Vultr was never called', async () => {
+      await expect(provisioning.upgradeCard).toBeVisible();
+      await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
+      await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
+      await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
+      const creations = await cloud.instanceCreationsSince(approval.requestedAt, accountId);
+      expect(creations.count, `instance creations since the approve (${creations.source})`).toBe(0);
+      expect((await backend.nodeInstances(accountId)).length, 'no NodeInstance besides the existing one').toBe(1);
+      await evidence.attach('quota evidence', { approval, creations });
+    });
+  },
+);
+
+test('Step-collapse boundary: compute + database + network stays 3 separate steps', async ({ user, provisioning, backend, evidence }) => {
+  const accountId = await user.account();
+
+  await test.step('Type the compute + database + network brief → Open Plan', async () => {
+    await provisioning.goto();
+    const openPlan = await provisioning.send(PROMPTS.computeDatabaseNetwork);
+    await provisioning.openPlan(openPlan);
+  });
+
+  await test.step('The review modal shows 3 separate steps with 3 different skills, no collapse note', async () => {
+    await expect(provisioning.plan.stepItems).toHaveCount(3);
+    await expect(provisioning.plan.stepCount).toHaveText('3');
+    expect(new Set(await provisioning.plan.stepSkills()).size, 'distinct skills').toBe(3);
+    await expect(provisioning.plan.collapseNote).toHaveCount(0);
+  });
+
+  await test.step('The API agrees: dag.step_count 3, three skills, no step_collapse', async () => {
+    const { id } = (await backend.newMission(accountId))!;
+    const { plan } = unwrap(await (await user.api()).mission(id));
+    expect(plan?.dag.step_count, 'plan.dag.step_count').toBe(3);
+    expect(new Set(plan?.dag.nodes.map((n) => n.skill)).size, 'distinct skills in plan.dag.nodes').toBe(3);
+    expect(plan?.step_collapse ?? null, 'plan.step_collapse').toBeNull();
+    await evidence.attach('plan', plan);
+  });
+});
+
+test('Declined card: "Your card was declined." in the checkout, no subscription, the user stays on checkout', async ({
+  page,
+  user,
+  checkoutPage,
+  backend,
+  payments,
+  evidence,
+}) => {
+  const accountId = await user.account();
+
+  await test.step('Pay with the declined test card 4000 0000 0000 0002', async () => {
+    await checkoutPage.goto(config.CHECKOUT_PLAN);
+    await checkoutPage.stripe.pay(TEST_CARDS.declined, user);
+  });
+
+  await test.step('Stripe shows the decline and no subscription exists, in the DB or at Stripe', async () => {
+    await expect(checkoutPage.stripe.text(UI_TEXTS.cardDeclined)).toBeVisible();
+    await expect(page).toHaveURL(CheckoutPage.urlFor(config.CHECKOUT_PLAN));
+    expect(await backend.activeSubscriptionCount(accountId), 'active subscriptions in the DB').toBe(0);
+    const atStripe = await payments.subscriptionsOfEmail(user.email);
+    expect(atStripe.filter((s) => s.status === 'active'), 'active subscriptions at Stripe').toEqual([]);
+    await evidence.attach('subscriptions', { db: await backend.subscriptions(accountId), stripe: atStripe });
+  });
+});
+
+test('Duplicate e-mail: signing up with a taken address says "An account with this email already exists"', async ({
+  identities,
+  registerPage,
+  anonymousApi,
+}) => {
+  const existing = await identities.register('existing');
+
+  await test.step('Sign up again with the same e-mail in the UI', async () => {
+    await registerPage.goto();
+    await registerPage.signUp({ ...existing.credentials, password: `${existing.password}x` });
+    await expect(registerPage.error).toContainText(UI_TEXTS.duplicateEmail);
+  });
+
+  await test.step('The API refuses it too: 409 email_taken', async () => {
+    const again = await anonymousApi.register({ email: existing.email, password: `${existing.password}x`, name: existing.name });
+    expect({ status: again.status, code: again.ok ? null : again.error.code }).toEqual({ status: 409, code: ERROR_CODES.emailTaken });
+  });
+});
+
+test('A Stripe webhook with a forged signature is refused (400) and activates nothing', async ({ identities, anonymousApi, payments, backend }) => {
+  const forger = await identities.register('forger');
+  const accountId = await forger.account();
+  const { session_id } = unwrap(await (await forger.api()).createCheckoutSession(config.CHECKOUT_PLAN));
+
+  const forged = forgedCheckoutCompletedEvent(payments.stripe, { id: session_id, accountId });
+  const answer = await anonymousApi.deliverStripeEvent(forged.payload, forged.signature);
+  expect(answer.status, 'the webhook answers a bad signature with 400').toBe(400);
+  expect(await backend.activeSubscriptionCount(accountId), 'no subscription was activated').toBe(0);
+});
+
+test("Account isolation: one account cannot read another account's mission", async ({ identities }) => {
+  const owner = await identities.register('owner');
+  const intruder = await identities.register('intruder');
+  const missionId = await (await owner.api()).startMission(PROMPTS.discordBot);
+
+  expect((await (await owner.api()).mission(missionId)).status, 'the owner reads its mission').toBe(200);
+  expect((await (await intruder.api()).mission(missionId)).status, "another account gets 404 for it").toBe(404);
+});
