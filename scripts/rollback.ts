@@ -10,9 +10,11 @@ import { createDispatcher } from '../helpers/http';
 import { createQueries } from '../helpers/queries';
 import { ROLLBACK_USAGE, formatRollbackReport, parseRollbackArgs, rollback, rollbackFailures } from '../helpers/rollback';
 import { VultrClient } from '../helpers/vultr';
+import { withNpmConfigFlags } from './lib/npm-flags';
 
 async function main(): Promise<number> {
-  const parsed = parseRollbackArgs(process.argv.slice(2));
+  const argv = withNpmConfigFlags(process.argv.slice(2), process.env, ['run-id', 'older-than', 'dry-run', 'help']);
+  const parsed = parseRollbackArgs(argv);
   if (!parsed.ok) {
     console.error(`rollback: ${parsed.message}\n\n${ROLLBACK_USAGE}`);
     return 2;
