@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { scanArtifacts } from './secret-scan';
-import { readZip } from './zip';
+import { maskInZips, scanArtifacts } from './secret-scan';
+import { readZip, writeZip } from './zip';
 
 /** Writes a real zip (deflated entries) the way Playwright's trace writer does. */
 function makeZip(entries: Record<string, string>): Buffer {
@@ -99,5 +99,26 @@ describe('secret scan', () => {
   it('ignores values too short to be meaningful', () => {
     const root = tree({ 'a.txt': 'abc' });
     expect(scanArtifacts([root], [{ name: 'X', value: 'abc' }], root)).toEqual([]);
+  });
+
+  it('writes zips it can read back', () => {
+    const entries = [
+      { name: 'trace.network', data: Buffer.from('x'.repeat(1000)) },
+      { name: 'resources/a.json', data: Buffer.from('{"a":1}') },
+    ];
+    expect(readZip(writeZip(entries))).toEqual(entries);
+  });
+
+  it('masks generated credentials inside trace zips, keeping their length, and leaves other files alone', () => {
+    const password = 'E2e-generated-pass!';
+    const root = tree({
+      'results/t/trace.zip': makeZip({ 'resources/body.json': `{"password":"${password}"}`, 'trace.trace': 'clean' }),
+      'results/evidence.json': `{"password":"${password}"}`,
+    });
+    expect(maskInZips([root], [password])).toBe(1);
+    const secret = { name: 'generated', value: password };
+    expect(scanArtifacts([root], [secret], root).map((f) => f.file)).toEqual(['results/evidence.json']);
+    const body = readZip(readFileSync(join(root, 'results/t/trace.zip'))).find((e) => e.name === 'resources/body.json');
+    expect(body?.data.toString()).toBe(`{"password":"${'*'.repeat(password.length)}"}`);
   });
 });

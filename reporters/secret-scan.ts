@@ -4,9 +4,9 @@
  * them, recursively. A finding names the secret by its variable and the file (and zip entry), never
  * by its value.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { isZip, readZip } from './zip';
+import { isZip, readZip, writeZip } from './zip';
 
 export type Secret = { name: string; value: string };
 export type Finding = { secret: string; file: string; encoding: string };
@@ -64,4 +64,51 @@ export function scanArtifacts(roots: string[], secrets: Secret[], cwd = process.
     for (const file of files(root)) scanBuffer(readFileSync(file), relative(cwd, file), usable, findings);
   }
   return findings;
+}
+
+function replaceAll(buf: Buffer, needle: Buffer, mask: Buffer): { data: Buffer; count: number } {
+  let count = 0;
+  let at = buf.indexOf(needle);
+  if (at < 0) return { data: buf, count };
+  const out = Buffer.from(buf);
+  while (at >= 0) {
+    mask.copy(out, at);
+    count++;
+    at = out.indexOf(needle, at + needle.length);
+  }
+  return { data: out, count };
+}
+
+/**
+ * Masks values inside every zip under the roots (traces and their copies in the HTML report), in
+ * place, keeping each value's length so JSON and offsets stay valid. For the credentials a run
+ * makes up for its throwaway users: the browser really sends them (the signup request body), so the
+ * trace's network log holds them; masking keeps traces shareable. Returns how many were masked.
+ */
+export function maskInZips(roots: string[], values: string[]): number {
+  const usable = values.filter((v) => v.length >= 8).map((v) => ({ needle: Buffer.from(v), mask: Buffer.from('*'.repeat(Buffer.byteLength(v))) }));
+  let masked = 0;
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    for (const file of files(root)) {
+      if (!file.endsWith('.zip')) continue;
+      const buf = readFileSync(file);
+      if (!isZip(buf)) continue;
+      let changed = 0;
+      const entries = readZip(buf).map((entry) => {
+        let data = entry.data;
+        for (const u of usable) {
+          const r = replaceAll(data, u.needle, u.mask);
+          data = r.data;
+          changed += r.count;
+        }
+        return { name: entry.name, data };
+      });
+      if (changed > 0) {
+        writeFileSync(file, writeZip(entries));
+        masked += changed;
+      }
+    }
+  }
+  return masked;
 }

@@ -1,4 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
+import { enterSecretAndSubmit } from './secret-entry';
 
 /** `/login`: e-mail + password login. */
 export class LoginPage {
@@ -29,8 +30,7 @@ export class LoginPage {
   /** Submits and waits until the app has taken the user somewhere else. */
   async logIn(credentials: { email: string; password: string }): Promise<void> {
     await this.emailInput.fill(credentials.email);
-    await this.passwordInput.fill(credentials.password);
-    await this.submitButton.click();
+    await enterSecretAndSubmit(this.page, this.passwordInput, 'login-submit-btn', credentials.password, { clearAfterSubmit: true });
     await this.page.waitForURL((url) => url.pathname !== LoginPage.ROUTE);
   }
 }

@@ -1,4 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
+import { enterSecretAndSubmit } from './secret-entry';
 
 export type SignUpDetails = { email: string; password: string; name: string; accountName?: string };
 
@@ -58,8 +59,7 @@ export class RegisterPage {
     await this.emailInput.fill(details.email);
     await this.continueButton.click();
     if (!(await this.reached(2))) return;
-    await this.passwordInput.fill(details.password);
-    await this.continueButton.click();
+    await enterSecretAndSubmit(this.page, this.passwordInput, 'register-next-btn', details.password);
     if (!(await this.reached(3))) return;
     await this.nameInput.fill(details.name);
     if (details.accountName && (await this.accountNameInput.isVisible())) await this.accountNameInput.fill(details.accountName);
