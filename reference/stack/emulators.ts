@@ -1,0 +1,70 @@
+/**
+ * The Vultr and Stripe emulators, hosted inside the orchestrator rather than as two more node
+ * processes: each is a plain node:http server that needs a few MB of heap, while a process of its
+ * own costs some 45 MB and a spawn. They take the same settings their standalone entry points
+ * (emulators/{vultr,stripe}/main.ts, still usable on their own) read from the environment, and
+ * note their start in <STACK_DIR>/logs/{vultr,stripe}.log as those did; their rare error lines go
+ * to the orchestrator's stderr.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { portOf, type StackConfig } from '../lib/config';
+import { readConfig as readVultrConfig } from '../emulators/vultr/config';
+import { startVultrEmulator } from '../emulators/vultr/server';
+import { startStripeEmulator, type StripeEmulatorOptions } from '../emulators/stripe/server';
+
+export type HostedEmulator = { name: string; url: string; close(): Promise<void> };
+
+const CLOSE_TIMEOUT_MS = 3_000;
+
+function note(logFile: string, line: string): void {
+  try {
+    appendFileSync(logFile, `${line}\n`);
+  } catch {
+    // A log line is never worth failing the stack over.
+  }
+}
+
+/** The Stripe emulator's options for this stack, as emulators/stripe/main.ts derives them. */
+export function stripeOptions(config: StackConfig, env: NodeJS.ProcessEnv, stackDir: string): StripeEmulatorOptions {
+  return {
+    host: '127.0.0.1',
+    port: portOf(config.stripeApiBase),
+    secretKeys: [config.stripeSecretKey],
+    publishableKey: config.stripePublishableKey,
+    webhookSecret: config.stripeWebhookSecret,
+    webhookUrl: env.STRIPE_WEBHOOK_URL || `${config.baseUrl}/api/v1/billing/stripe/webhook`,
+    stateFile: join(stackDir, 'stripe-state.json'),
+    publicUrl: new URL(config.stripeApiBase).origin,
+  };
+}
+
+async function host(name: string, logFile: string, start: () => Promise<{ url: string; close(): Promise<void> }>): Promise<HostedEmulator> {
+  note(logFile, `\n--- ${new Date().toISOString()} starting ${name} (in the stack process ${process.pid}) ---`);
+  let emulator;
+  try {
+    emulator = await start();
+  } catch (error) {
+    const message = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `its port is already in use` : (error as Error).message;
+    note(logFile, `${name}: ${message}`);
+    throw new Error(`${name} did not start: ${message}`, { cause: error });
+  }
+  note(logFile, `${name} ready on ${emulator.url}`);
+  return {
+    name,
+    url: emulator.url,
+    // A hung keep-alive socket must not hold up the stop of the whole stack.
+    close: () =>
+      Promise.race([emulator.close(), new Promise<void>((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]).then(() =>
+        note(logFile, `${name} stopped`),
+      ),
+  };
+}
+
+export function startVultr(env: NodeJS.ProcessEnv, logFile: string): Promise<HostedEmulator> {
+  return host('vultr emulator', logFile, () => startVultrEmulator(readVultrConfig(env)));
+}
+
+export function startStripe(config: StackConfig, env: NodeJS.ProcessEnv, stackDir: string, logFile: string): Promise<HostedEmulator> {
+  return host('stripe emulator', logFile, () => startStripeEmulator(stripeOptions(config, env, stackDir)));
+}
