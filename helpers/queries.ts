@@ -11,6 +11,7 @@ import {
   bootstrapCountsRowSchema,
   countRowSchema,
   credentialRowSchema,
+  inFlightMissionRowSchema,
   missionRowSchema,
   nodeInstanceRowSchema,
   planRowSchema,
@@ -263,6 +264,16 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
       if (accountIds.length === 0) return 0;
       const { rowCount } = await db.query('DELETE FROM system_node_instances WHERE account_id = ANY($1::uuid[])', [accountIds]);
       return rowCount ?? 0;
+    },
+
+    /** Missions a worker may still be provisioning for (rollback waits for them to settle). */
+    async inFlightMissions(accountIds: string[]): Promise<{ id: string; status: string }[]> {
+      if (accountIds.length === 0) return [];
+      const { rows } = await db.query(
+        `SELECT id, status FROM ai_missions WHERE account_id = ANY($1::uuid[]) AND status IN ('approved', 'running')`,
+        [accountIds],
+      );
+      return parseRows(inFlightMissionRowSchema, rows);
     },
 
     async missions(accountId: string): Promise<MissionRow[]> {

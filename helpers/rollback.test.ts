@@ -18,6 +18,7 @@ function world() {
     { id: 'n3', account_id: 'acc-human', provider_instance_id: 'v-human', status: 'running' },
     { id: 'n4', account_id: 'acc-old', provider_instance_id: 'v-gone', status: 'running' },
   ];
+  const missions: { id: string; account_id: string; status: string }[] = [];
   let usage = [
     { id: 'u1', account_id: 'acc-funnel' },
     { id: 'u2', account_id: 'acc-human' },
@@ -40,6 +41,9 @@ function world() {
     async usageRecords(ids) {
       return usage.filter((u) => ids.includes(u.account_id));
     },
+    async inFlightMissions(ids) {
+      return missions.filter((m) => ids.includes(m.account_id) && ['approved', 'running'].includes(m.status));
+    },
     async deleteUsageRecords(ids) {
       const before = usage.length;
       usage = usage.filter((u) => !ids.includes(u.account_id));
@@ -59,12 +63,40 @@ function world() {
       return vultr.delete(id) ? 'deleted' : 'already_gone';
     },
   };
-  return { store, cloud, vultr, nodes: () => nodes, usage: () => usage };
+  return { store, cloud, vultr, missions, nodes: () => nodes, usage: () => usage };
 }
 
 const options = { domain: 'e2e.test' };
 
 describe('rollback', () => {
+  it('waits for a mission the worker is still provisioning before deleting anything', async () => {
+    const w = world();
+    const mission = { id: 'm1', account_id: 'acc-funnel', status: 'running' };
+    w.missions.push(mission);
+    let polls = 0;
+    const store = {
+      ...w.store,
+      async inFlightMissions(ids: string[]) {
+        if (++polls === 3) mission.status = 'completed';
+        return w.store.inFlightMissions(ids);
+      },
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud: w.cloud }, { ...options, settleTimeoutMs: 5_000, settlePollMs: 1 });
+    expect(polls).toBe(3);
+    expect(report.problems).toEqual([]);
+    expect(report.nodeInstances).toBe(2);
+  });
+
+  it('says so when a mission never settles, and still removes what it can', async () => {
+    const w = world();
+    w.missions.push({ id: 'm1', account_id: 'acc-funnel', status: 'approved' });
+    const report = await rollback({ kind: 'run', runId: 'run1' }, w, { ...options, settleTimeoutMs: 5, settlePollMs: 1 });
+    expect(rollbackFailures(report)).toEqual([
+      'mission m1 still approved: the worker may still create a Vultr instance; run rollback again once it settles',
+    ]);
+    expect(report.nodeInstances).toBe(2);
+  });
+
   it("destroys a run's instances found by DB id and by tag, then its rows", async () => {
     const w = world();
     const report = await rollback({ kind: 'run', runId: 'run1' }, w, options);

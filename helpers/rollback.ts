@@ -19,6 +19,7 @@ export type RollbackStore = {
   accountsByEmails(emails: string[]): Promise<{ account_id: string; email: string }[]>;
   nodeInstances(accountIds: string[]): Promise<{ id: string; account_id: string; provider_instance_id: string | null; status: string }[]>;
   usageRecords(accountIds: string[]): Promise<{ id: string }[]>;
+  inFlightMissions(accountIds: string[]): Promise<{ id: string; status: string }[]>;
   deleteUsageRecords(accountIds: string[]): Promise<number>;
   deleteNodeInstances(accountIds: string[]): Promise<number>;
 };
@@ -41,7 +42,27 @@ export type RollbackReport = {
   problems: string[];
 };
 
-export type RollbackOptions = { domain: string; dryRun?: boolean; now?: Date };
+export type RollbackOptions = {
+  domain: string;
+  dryRun?: boolean;
+  now?: Date;
+  /**
+   * How long to wait for missions a worker is still provisioning (approved/running) before
+   * deleting: a job already queued would otherwise create a VM or rows after the rollback.
+   */
+  settleTimeoutMs?: number;
+  settlePollMs?: number;
+};
+
+/** Waits until none of the accounts' missions is approved/running; returns the ones still in flight. */
+async function settleMissions(store: RollbackStore, accountIds: string[], timeoutMs: number, pollMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const inFlight = await store.inFlightMissions(accountIds);
+    if (inFlight.length === 0 || Date.now() >= deadline) return inFlight;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
 
 async function findAccounts(selector: RollbackSelector, store: RollbackStore, options: RollbackOptions) {
   switch (selector.kind) {
@@ -71,6 +92,13 @@ export async function rollback(
   const accountIds = accounts.map((a) => a.id);
   const report: RollbackReport = { selector, dryRun, accounts, cloudInstances: [], nodeInstances: 0, usageRecords: 0, problems: [] };
   if (accountIds.length === 0) return report;
+
+  if (!dryRun) {
+    const unsettled = await settleMissions(deps.store, accountIds, options.settleTimeoutMs ?? 0, options.settlePollMs ?? 250);
+    for (const mission of unsettled) {
+      report.problems.push(`mission ${mission.id} still ${mission.status}: the worker may still create a Vultr instance; run rollback again once it settles`);
+    }
+  }
 
   const targets = new Map<string, { accountId: string; foundVia: ('db' | 'tag')[] }>();
   const found = (id: string, accountId: string, via: 'db' | 'tag') => {

@@ -277,6 +277,8 @@ export const missionRowSchema = z.object({
 });
 export type MissionRow = z.output<typeof missionRowSchema>;
 
+export const inFlightMissionRowSchema = missionRowSchema.pick({ id: true, status: true });
+
 export const aiProviderRowSchema = z.object({
   name: z.string(),
   current_quota_usage: numeric,

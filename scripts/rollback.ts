@@ -44,7 +44,8 @@ async function main(): Promise<number> {
         store: createQueries(pool, { providerIdSql: config.NODE_INSTANCE_PROVIDER_ID_SQL }),
         cloud: new VultrClient({ baseUrl: config.VULTR_API_URL, apiKey: config.VULTR_API_KEY, dispatcher }),
       },
-      { domain: config.E2E_EMAIL_DOMAIN, dryRun },
+      // A job already queued for a killed run would otherwise create its VM after we looked.
+      { domain: config.E2E_EMAIL_DOMAIN, dryRun, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000 },
     );
     console.log(formatRollbackReport(report));
     const failures = rollbackFailures(report);

@@ -9,7 +9,7 @@ import { formatRollbackReport, foundNothing, rollback, rollbackFailures } from '
 
 teardown("Rollback: destroy the run's Vultr instances, delete its NodeInstances and usage records", async ({ queries, vultr, evidence }) => {
   const deps = { store: queries, cloud: vultr };
-  const options = { domain: config.E2E_EMAIL_DOMAIN };
+  const options = { domain: config.E2E_EMAIL_DOMAIN, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000 };
 
   const report = await rollback({ kind: 'run', runId: runId() }, deps, options);
   await teardown.info().attach('rollback report', { body: evidence.redactText(formatRollbackReport(report)), contentType: 'text/plain' });

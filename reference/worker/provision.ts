@@ -279,15 +279,23 @@ async function provisionInstance(ctx: InstanceContext): Promise<string> {
     }
   }
 
-  await pool.query(
+  const stored = await pool.query(
     `UPDATE system_node_instances SET status = 'starting', provider_instance_id = $2, updated_at = now() WHERE id = $1`,
     [instanceId, created.id],
   );
+  // The row was deleted while Vultr was creating the VM (an operator's rollback): nothing would
+  // ever bill or remove that VM, so destroy it now instead of leaving an orphan.
+  if (stored.rowCount === 0) throw await orphanedInstance(provider, created.id);
 
   const ready = await waitUntilRunning(ctx, provider, created, instanceId);
   const ip = ready.main_ip && ready.main_ip !== '0.0.0.0' ? ready.main_ip : null;
-  await markRunning(pool, faults, mission.account_id, instanceId, type, ip);
+  if (!(await markRunning(pool, faults, mission.account_id, instanceId, type, ip))) throw await orphanedInstance(provider, created.id);
   return instanceId;
+}
+
+async function orphanedInstance(provider: ProCloudProvider, vultrId: string): Promise<MissionFailure> {
+  await provider.deleteInstance(vultrId).catch(() => undefined);
+  return new MissionFailure('node_instance_deleted', `the NodeInstance was deleted during provisioning; Vultr instance ${vultrId} was destroyed`);
 }
 
 /** Terraform's notion of ready: `active` and powered on (server_status may still be booting). */
@@ -352,19 +360,21 @@ async function markRunning(
   instanceId: string,
   type: InstanceTypeRow,
   publicIp: string | null,
-): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query(
+): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const updated = await client.query(
       `UPDATE system_node_instances SET status = 'running', public_ip_address = $2, updated_at = now() WHERE id = $1`,
       [instanceId, publicIp],
     );
-    if (faults('usage_record_missing')) return;
+    if (updated.rowCount === 0) return false;
+    if (faults('usage_record_missing')) return true;
     await client.query(
       `INSERT INTO billing_provisioning_usage_records (account_id, node_instance_id, event, status, hourly_price, metered_at)
        VALUES ($1, $2, 'running', $3, $4, now())
        ON CONFLICT (node_instance_id, event) DO NOTHING`,
       [accountId, instanceId, faults('usage_record_rolled_up') ? 'rolled_up' : 'pending', type.hourly_price],
     );
+    return true;
   });
 }
 
