@@ -26,6 +26,8 @@ for (const stage of stages) {
     counted = (report.stats.unexpected ?? 0) + (report.stats.flaky ?? 0);
   }
   if (!stage.ok && counted === 0) failed += 1;
+  // A script that proves one thing end to end (e.g. the interrupted-run check) is one test.
+  else if (stage.ok && stage.countsAsOneTest) passed += 1;
 }
 if (stages.length === 0) failed += 1;
 

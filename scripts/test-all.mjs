@@ -9,6 +9,10 @@ const stages = [
   { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
   { name: 'unit', cmd: ['npx', 'vitest', 'run'], results: 'test-results/unit.json' },
   { name: 'e2e', cmd: ['npx', 'playwright', 'test'], results: 'test-results/results.json' },
+  // Ctrl+C and kill -9 mid-provisioning, then rollback: nothing may be left (own stack, ports 4221-4229).
+  { name: 'interrupted', cmd: ['npx', 'tsx', 'scripts/interrupted-run.ts'], countsAsOneTest: true },
+  // A fixed third of the fault matrix (npm run selftest runs it all): each fault must be caught.
+  { name: 'selftest', cmd: ['npx', 'tsx', 'scripts/selftest.ts', '--subset=ci'], countsAsOneTest: true },
 ];
 
 const only = process.argv.slice(2);
@@ -26,7 +30,14 @@ for (const stage of stages) {
   console.log(`\n── ${stage.name}: ${stage.cmd.join(' ')}`);
   const run = spawnSync(stage.cmd[0], stage.cmd.slice(1), { stdio: 'inherit' });
   const ok = run.status === 0;
-  outcome.push({ name: stage.name, ok, exitCode: run.status, seconds: (Date.now() - started) / 1000, results: stage.results });
+  outcome.push({
+    name: stage.name,
+    ok,
+    exitCode: run.status,
+    seconds: (Date.now() - started) / 1000,
+    results: stage.results,
+    countsAsOneTest: stage.countsAsOneTest ?? false,
+  });
   console.log(`── ${stage.name}: ${ok ? 'ok' : `FAILED (exit ${run.status ?? run.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 writeFileSync('test-results/stages.json', JSON.stringify(outcome, null, 2));

@@ -1,0 +1,117 @@
+/**
+ * What the self-test expects of the suite for each fault of the reference stack
+ * (reference/lib/faults.ts, the one list of fault names): which tests to run, where the run must
+ * fail, and what the failure diagnosis must say. Derived from the specs (tests/*.ts) and the
+ * runbook troubleshooting table behind helpers/diagnosis.ts.
+ *
+ * `step` is matched against "<failing test title> › <failing step> › <inner failing step>", so a
+ * fault caught by an unrelated test (a flaky browser, a broken suite) does not count as caught.
+ */
+import type { FaultName } from '../reference/lib/faults';
+
+export type Expectation = {
+  /** Tests to run (Playwright --grep). Pre-flight and the teardown projects always run with them. */
+  grep: RegExp;
+  /** Where the run must fail. */
+  step: RegExp;
+  /** What the diagnosis attached to that failure must say. */
+  diagnosis: RegExp;
+  /** Shown under the results table: how the fault is caught, or what it takes to catch it. */
+  note?: string;
+};
+
+/**
+ * The runbook's troubleshooting table has a row for only a few causes. For every other defect the
+ * diagnosis must not send the reader after one of those rows.
+ */
+export const NO_ROW = /No row of the runbook troubleshooting table matches/;
+
+const FUNNEL = /M1 activation funnel/;
+const STEP_1 = /› 1\. Sign up → checkout → land on /;
+const STEP_2 = /› 2\. Type Discord-bot brief → Brief Card populates/;
+const STEP_3 = /› 3\. Approve → 1-step plan with /;
+const STEP_4 = /› 4\. Execute → instance running on Vultr/;
+const STEP_5 = /› 5\. Try a second instance → UpgradeRequiredCard renders/;
+const STEP_6 = /› 6\. Subscription's daily spend reflects usage/;
+
+export const EXPECTATIONS: Record<FaultName, Expectation> = {
+  bootstrap_six_templates: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
+  bootstrap_skipped: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
+  stale_plan_limits: {
+    grep: FUNNEL,
+    step: /^2\. Plan limits fresh/,
+    diagnosis: /likely cause: Stale plan limits/,
+    note: 'acts on a new database only; every self-test stack starts with --fresh',
+  },
+  brief_region_wrong: { grep: FUNNEL, step: STEP_2, diagnosis: NO_ROW },
+  collapse_disabled: { grep: FUNNEL, step: STEP_3, diagnosis: NO_ROW },
+  collapse_over_merge: {
+    grep: /Step-collapse boundary/,
+    step: /^Step-collapse boundary.* › The review modal shows 3 separate steps/,
+    diagnosis: NO_ROW,
+  },
+  cost_730h: { grep: FUNNEL, step: STEP_3, diagnosis: NO_ROW },
+  risk_wrong: { grep: FUNNEL, step: STEP_3, diagnosis: NO_ROW },
+  checkout_redirect_wrong: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
+  webhook_signature_unverified: {
+    grep: /forged signature/,
+    step: /^A Stripe webhook with a forged signature is refused/,
+    diagnosis: NO_ROW,
+  },
+  quota_guard_disabled: { grep: FUNNEL, step: STEP_5, diagnosis: NO_ROW },
+  paywall_generic_error: { grep: FUNNEL, step: STEP_5, diagnosis: NO_ROW },
+  quota_after_vultr: { grep: FUNNEL, step: STEP_5, diagnosis: NO_ROW },
+  credentials_fail_open: {
+    grep: /invalid account-scoped Vultr key fails closed/,
+    step: /› Provisioning fails closed with a "credentials missing or invalid" toast/,
+    diagnosis: NO_ROW,
+  },
+  region_unmapped: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
+  instance_never_running: {
+    grep: FUNNEL,
+    step: STEP_4,
+    diagnosis: NO_ROW,
+    note: 'caught when PROVISION_TIMEOUT_MS runs out: the self-test lowers it for the stack and the suite alike',
+  },
+  usage_record_missing: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
+  usage_record_rolled_up: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
+  live_spend_730h: { grep: FUNNEL, step: STEP_6, diagnosis: NO_ROW },
+  meter_job_failing: {
+    grep: FUNNEL,
+    step: /^No failed billing\.provisioning_meter jobs/,
+    diagnosis: NO_ROW,
+    note:
+      'the meter job runs daily and the suite never starts one; the self-test stands in for the schedule with one run ' +
+      '(POST /jobs/meter?wait=1 on the worker) before every suite run, and the verification teardown must then see it failed',
+  },
+  worker_not_started: { grep: FUNNEL, step: /^Worker service running/, diagnosis: /likely cause: Worker not running/ },
+  billing_page_500: { grep: FUNNEL, step: STEP_6, diagnosis: NO_ROW },
+  pending_migration: {
+    grep: FUNNEL,
+    step: /^1\. Dev DB up to date/,
+    diagnosis: /likely cause: Pending migrations/,
+    note: 'acts on a new database only; every self-test stack starts with --fresh',
+  },
+};
+
+/**
+ * `--subset=ci`: a fixed third of the faults, one per place the suite can catch a defect
+ * (pre-flight with its diagnosis, funnel steps 1, 3, 4, 5 and 6, two negative paths).
+ */
+export const CI_SUBSET: readonly FaultName[] = [
+  'pending_migration',
+  'bootstrap_six_templates',
+  'cost_730h',
+  'usage_record_missing',
+  'quota_guard_disabled',
+  'live_spend_730h',
+  'credentials_fail_open',
+  'webhook_signature_unverified',
+];
+
+/**
+ * PROVISION_TIMEOUT_MS for every self-test run, stack and suite alike. The default 90 s is how long
+ * a fault that keeps the instance from running would hold its run; a clean provision here takes a
+ * few seconds, and the clean runs prove the lower bound still passes.
+ */
+export const SELFTEST_PROVISION_TIMEOUT_MS = 15_000;

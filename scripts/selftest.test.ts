@@ -1,0 +1,362 @@
+import { describe, expect, it } from 'vitest';
+import { FAULTS, type FaultName } from '../reference/lib/faults';
+import {
+  cell,
+  failingSteps,
+  judgeRun,
+  parseFlags,
+  planRuns,
+  readSuiteReport,
+  reportPaths,
+  renderMarkdown,
+  stackEnv,
+  suiteEnv,
+  summarize,
+  UsageError,
+  type PlannedRun,
+  type RunResult,
+  type SuiteOutcome,
+} from './selftest';
+import { CI_SUBSET, EXPECTATIONS, NO_ROW } from './selftest-faults';
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+const FUNNEL_TITLE = 'M1 activation funnel: sign-up to a running Vultr instance, paywall and live spend';
+const STEP_3 = 'Approve → 1-step plan with $5.04/mo cost estimate';
+const NO_ROW_TEXT = 'No row of the runbook troubleshooting table matches the live state.';
+
+/** The shape Playwright 1.65's JSON reporter writes, trimmed to what the self-test reads and a little more. */
+function sampleReport() {
+  return {
+    config: { rootDir: '/work/main' },
+    suites: [
+      {
+        title: 'preflight.setup.ts',
+        file: 'preflight.setup.ts',
+        specs: [
+          {
+            title: 'Backend answers /up',
+            ok: true,
+            tests: [{ projectName: 'preflight', status: 'expected', results: [{ status: 'passed', startTime: '2026-01-01T00:00:01.000Z', attachments: [] }] }],
+          },
+          {
+            title: '1. Dev DB up to date (no pending migrations)',
+            ok: false,
+            tests: [
+              {
+                projectName: 'preflight',
+                status: 'unexpected',
+                results: [
+                  {
+                    status: 'failed',
+                    startTime: '2026-01-01T00:00:02.000Z',
+                    errors: [{ message: '\u001b[31mError: pending migrations: billing_provisioning_usage_records\u001b[39m\n\nExpected: []' }],
+                    attachments: [{ name: 'diagnosis (runbook troubleshooting)', contentType: 'text/plain', path: '/tmp/diag.md' }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      {
+        title: 'activation-funnel.spec.ts',
+        file: 'activation-funnel.spec.ts',
+        specs: [
+          {
+            title: FUNNEL_TITLE,
+            ok: false,
+            tests: [
+              {
+                projectName: 'funnel',
+                status: 'unexpected',
+                results: [
+                  {
+                    status: 'failed',
+                    startTime: '2026-01-01T00:00:05.000Z',
+                    error: { message: 'Error: expect(locator).toHaveText(expected) failed' },
+                    errors: [{ message: 'Error: expect(locator).toHaveText(expected) failed\n\nExpected: "$5.04/mo"' }],
+                    steps: [
+                      { title: '1. Sign up → checkout → land on /new', duration: 900 },
+                      { title: '2. Type Discord-bot brief → Brief Card populates', duration: 900 },
+                      {
+                        title: `3. ${STEP_3}`,
+                        duration: 10_000,
+                        error: { message: 'Error: expect(locator).toHaveText(expected) failed' },
+                        steps: [{ title: 'inner', duration: 10_000, error: { message: 'x' } }],
+                      },
+                    ],
+                    attachments: [
+                      { name: 'screenshot', contentType: 'image/png', path: '/tmp/shot.png' },
+                      { name: 'diagnosis (runbook troubleshooting)', contentType: 'text/plain', body: b64(NO_ROW_TEXT) },
+                    ],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      {
+        title: 'negative-paths.spec.ts',
+        file: 'negative-paths.spec.ts',
+        specs: [],
+        suites: [
+          {
+            title: 'Missing / invalid credential',
+            specs: [
+              {
+                title: 'an invalid account-scoped Vultr key fails closed',
+                ok: true,
+                tests: [{ projectName: 'negative', status: 'skipped', results: [] }],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    errors: [],
+    stats: { startTime: '2026-01-01T00:00:00.000Z', duration: 20_000, expected: 1, skipped: 1, unexpected: 2, flaky: 0 },
+  };
+}
+
+const readDiag = (path: string) => (path === '/tmp/diag.md' ? 'Symptom: Any step fails with a database error\n  likely cause: Pending migrations' : undefined);
+
+const fault = (name: FaultName): PlannedRun => ({ name, kind: 'fault', fault: name, expectation: EXPECTATIONS[name] });
+const clean: PlannedRun = { name: 'clean #1', kind: 'clean' };
+
+describe('parseFlags', () => {
+  it('defaults to the whole matrix, stopping at the first failure', () => {
+    expect(parseFlags([])).toEqual({ only: undefined, subset: undefined, keepGoing: false, config: 'playwright.config.ts', help: false });
+  });
+
+  it('reads --only in both spellings, dropping blanks and repeats', () => {
+    expect(parseFlags(['--only=cost_730h, risk_wrong,,cost_730h']).only).toEqual(['cost_730h', 'risk_wrong']);
+    expect(parseFlags(['--only', 'clean,pending_migration']).only).toEqual(['clean', 'pending_migration']);
+  });
+
+  it('reads --subset=ci, --keep-going and --help', () => {
+    expect(parseFlags(['--subset=ci', '--keep-going'])).toMatchObject({ subset: 'ci', keepGoing: true });
+    expect(parseFlags(['--subset', 'ci']).subset).toBe('ci');
+    expect(parseFlags(['-h']).help).toBe(true);
+    expect(parseFlags(['--config=.pw-local.config.ts']).config).toBe('.pw-local.config.ts');
+  });
+
+  it.each([
+    [['--only=cost_730h,no_such_fault'], /unknown fault\(s\) no_such_fault; known: clean, bootstrap_six_templates/],
+    [['--only='], /--only expects a comma list/],
+    [['--only'], /--only expects a value/],
+    [['--only', '--keep-going'], /--only expects a value/],
+    [['--subset=nightly'], /unknown subset "nightly"; the one subset is ci/],
+    [['--only=cost_730h', '--subset=ci'], /give one of them/],
+    [['--config=notes.txt'], /--config expects a Playwright config file/],
+    [['--config'], /--config expects a value, e.g. --config=playwright.config.ts/],
+    [['--fast'], /unknown argument "--fast" \(try --help\)/],
+    [['cost_730h'], /unknown argument "cost_730h"/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseFlags(argv)).toThrow(UsageError);
+    expect(() => parseFlags(argv)).toThrow(message);
+  });
+});
+
+describe('planRuns', () => {
+  it('brackets every fault, in the order of reference/lib/faults.ts, with two clean runs', () => {
+    const plan = planRuns({ only: undefined, subset: undefined });
+    expect(plan.map((r) => r.name)).toEqual(['clean #1', ...Object.keys(FAULTS), 'clean #2']);
+  });
+
+  it('runs one clean run and the CI third for --subset=ci', () => {
+    const plan = planRuns({ only: undefined, subset: 'ci' });
+    expect(plan[0]).toEqual({ name: 'clean', kind: 'clean' });
+    expect(plan.slice(1).map((r) => r.name).sort()).toEqual([...CI_SUBSET].sort());
+  });
+
+  it('runs only what --only names, a clean run first when named', () => {
+    expect(planRuns({ only: ['risk_wrong', 'cost_730h'], subset: undefined }).map((r) => r.name)).toEqual(['cost_730h', 'risk_wrong']);
+    expect(planRuns({ only: ['cost_730h', 'clean'], subset: undefined }).map((r) => r.name)).toEqual(['clean', 'cost_730h']);
+  });
+});
+
+describe('reportPaths', () => {
+  it('keeps reports/ for the whole matrix and puts partial runs under reports/tmp/selftest/', () => {
+    expect(reportPaths({ only: undefined, subset: undefined }).markdown).toMatch(/\/reports\/selftest\.md$/);
+    expect(reportPaths({ only: undefined, subset: undefined }).json).toMatch(/\/reports\/selftest\.json$/);
+    expect(reportPaths({ only: undefined, subset: 'ci' }).markdown).toMatch(/\/reports\/tmp\/selftest\/selftest\.md$/);
+    expect(reportPaths({ only: ['cost_730h'], subset: undefined }).json).toMatch(/\/reports\/tmp\/selftest\/selftest\.json$/);
+  });
+});
+
+describe('the expectation table', () => {
+  it('has an expectation for every fault and no other', () => {
+    expect(Object.keys(EXPECTATIONS).sort()).toEqual(Object.keys(FAULTS).sort());
+  });
+
+  it('takes a fixed third of the faults for CI, all of them real', () => {
+    const total = Object.keys(FAULTS).length;
+    expect(CI_SUBSET.every((f) => f in FAULTS)).toBe(true);
+    expect(new Set(CI_SUBSET).size).toBe(CI_SUBSET.length);
+    expect(CI_SUBSET.length).toBe(Math.ceil(total / 3));
+  });
+
+  it('expects the diagnosis row the runbook has for pre-flight faults, and no row otherwise', () => {
+    expect(EXPECTATIONS.pending_migration.diagnosis.test('  likely cause: Pending migrations')).toBe(true);
+    expect(EXPECTATIONS.cost_730h.diagnosis).toBe(NO_ROW);
+    expect(NO_ROW.test(NO_ROW_TEXT)).toBe(true);
+  });
+});
+
+describe('readSuiteReport', () => {
+  const outcome = readSuiteReport(sampleReport(), readDiag);
+
+  it('takes the counts from the stats', () => {
+    expect(outcome.counts).toEqual({ expected: 1, skipped: 1, unexpected: 2, flaky: 0 });
+  });
+
+  it('finds each failing test with its innermost failing step, earliest first', () => {
+    expect(outcome.failures.map((f) => [f.project, f.where])).toEqual([
+      ['preflight', '1. Dev DB up to date (no pending migrations)'],
+      ['funnel', `${FUNNEL_TITLE} › 3. ${STEP_3} › inner`],
+    ]);
+    expect(outcome.failures[1]!.steps).toEqual([`3. ${STEP_3}`, 'inner']);
+  });
+
+  it('keeps the first lines of the error, without colour codes', () => {
+    expect(outcome.failures[0]!.error).toBe('Error: pending migrations: billing_provisioning_usage_records / Expected: []');
+  });
+
+  it('reads the diagnosis from a base64 body or from the attachment file', () => {
+    expect(outcome.failures[1]!.diagnosis).toBe(NO_ROW_TEXT);
+    expect(outcome.failures[0]!.diagnosis).toMatch(/likely cause: Pending migrations/);
+  });
+
+  it('names skipped tests with their project and describe block', () => {
+    expect(outcome.skipped).toEqual(['negative: Missing / invalid credential › an invalid account-scoped Vultr key fails closed']);
+  });
+
+  it('counts by itself when the report has no stats', () => {
+    const { stats: _stats, ...withoutStats } = sampleReport();
+    expect(readSuiteReport(withoutStats, readDiag).counts).toEqual({ expected: 1, skipped: 1, unexpected: 2, flaky: 0 });
+  });
+
+  it('refuses what is not a Playwright JSON report', () => {
+    expect(() => readSuiteReport({ tests: [] })).toThrow(/not a Playwright JSON report/);
+    expect(() => readSuiteReport(null)).toThrow(/not a Playwright JSON report/);
+  });
+
+  it('follows the first failing step at each level', () => {
+    expect(failingSteps([{ title: 'a' }, { title: 'b', error: {}, steps: [{ title: 'c' }, { title: 'd', error: {} }] }])).toEqual(['b', 'd']);
+    expect(failingSteps(undefined)).toEqual([]);
+  });
+});
+
+describe('judgeRun', () => {
+  const report = (patch: Partial<SuiteOutcome> = {}): SuiteOutcome => ({ ...readSuiteReport(sampleReport(), readDiag), ...patch });
+
+  it('counts a fault as detected when a failure is at the expected step, and checks its diagnosis', () => {
+    const result = judgeRun(fault('cost_730h'), { kind: 'report', outcome: report() }, { seconds: 12 });
+    expect(result).toMatchObject({ status: 'failed', detected: true, diagnosisOk: true, ok: true, seconds: 12 });
+    expect(result.caughtBy?.project).toBe('funnel');
+  });
+
+  it('finds the expected failure even when another test failed first', () => {
+    const result = judgeRun(fault('pending_migration'), { kind: 'report', outcome: report() });
+    expect(result).toMatchObject({ detected: true, diagnosisOk: true });
+    expect(result.caughtBy?.where).toMatch(/^1\. Dev DB/);
+  });
+
+  it('does not count a failure at another step', () => {
+    const result = judgeRun(fault('live_spend_730h'), { kind: 'report', outcome: report() });
+    expect(result).toMatchObject({ status: 'failed', detected: false, diagnosisOk: false, ok: false });
+    expect(result.caughtBy?.where).toMatch(/^1\. Dev DB/);
+  });
+
+  it('marks a diagnosis that names the wrong cause', () => {
+    const outcome = report();
+    outcome.failures = outcome.failures.map((f) => ({ ...f, diagnosis: 'likely cause: Worker not running' }));
+    expect(judgeRun(fault('cost_730h'), { kind: 'report', outcome })).toMatchObject({ detected: true, diagnosisOk: false, ok: true });
+  });
+
+  it('counts a passing suite under a fault as undetected', () => {
+    const outcome = report({ counts: { expected: 9, unexpected: 0, flaky: 0, skipped: 0 }, failures: [] });
+    expect(judgeRun(fault('risk_wrong'), { kind: 'report', outcome })).toMatchObject({ status: 'passed', detected: false, ok: false });
+  });
+
+  it('passes a clean run only without failures', () => {
+    const green = report({ counts: { expected: 16, unexpected: 0, flaky: 0, skipped: 4 }, failures: [] });
+    expect(judgeRun(clean, { kind: 'report', outcome: green })).toMatchObject({ status: 'passed', ok: true, detected: null });
+    expect(judgeRun(clean, { kind: 'report', outcome: report() })).toMatchObject({ status: 'failed', ok: false });
+  });
+
+  it('records a crash, and a run where no test ran, as crashed', () => {
+    expect(judgeRun(fault('cost_730h'), { kind: 'crash', reason: 'the suite ran longer than 300 s' })).toMatchObject({
+      status: 'crashed',
+      crash: 'the suite ran longer than 300 s',
+      ok: false,
+    });
+    const empty = report({ counts: { expected: 0, unexpected: 0, flaky: 0, skipped: 0 }, failures: [], errors: ['config: BASE_URL: bad'] });
+    expect(judgeRun(clean, { kind: 'report', outcome: empty })).toMatchObject({ status: 'crashed', crash: 'no test ran: config: BASE_URL: bad' });
+  });
+});
+
+describe('renderMarkdown', () => {
+  const runs: RunResult[] = [
+    judgeRun(clean, { kind: 'report', outcome: { counts: { expected: 16, unexpected: 0, flaky: 0, skipped: 0 }, failures: [], skipped: [], errors: [] } }, { seconds: 40 }),
+    judgeRun(fault('cost_730h'), { kind: 'report', outcome: readSuiteReport(sampleReport(), readDiag) }, { seconds: 30.25 }),
+    judgeRun(fault('risk_wrong'), { kind: 'report', outcome: { counts: { expected: 9, unexpected: 0, flaky: 0, skipped: 0 }, failures: [], skipped: [], errors: [] } }, { seconds: 20 }),
+    judgeRun(fault('meter_job_failing'), { kind: 'not_run' }),
+  ];
+  const summary = summarize(runs, { startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:30.000Z', wallSeconds: 90, selection: 'the whole matrix', playwrightConfig: 'playwright.config.ts' });
+  const markdown = renderMarkdown(summary);
+  const row = (name: string) => markdown.split('\n').find((l) => l.startsWith(`| ${name} |`));
+
+  it('summarises the verdict, wall time and slowest fault', () => {
+    expect(summary).toMatchObject({ ok: false, undetected: ['risk_wrong'], cleanFailures: [], slowestFault: { name: 'cost_730h', seconds: 30.25 } });
+    expect(markdown).toContain('Verdict: **FAIL**: 1 of 3 faults caught at the expected step (1 not run); clean runs 1 of 1 passed.');
+    expect(markdown).toContain('Wall time: 90.0 s');
+    expect(markdown).toContain('slowest fault: cost_730h (30.3 s)');
+  });
+
+  it('has one row per fault with the columns of the issue', () => {
+    expect(markdown).toContain('| fault | description | expected step | failing step | detected | diagnosis | seconds |');
+    expect(row('cost_730h')).toBe(
+      `| cost_730h | the cost estimator uses 730 h per month ($5.11) | \`› 3\\. Approve → 1-step plan with \` | inner (in ${FUNNEL_TITLE}) | ✓ | ✓ | 30.3 |`,
+    );
+    expect(row('risk_wrong')).toContain('| — (the suite passed) | ✗ | ✗ | 20.0 |');
+    expect(row('meter_job_failing')).toContain('| not run |  |  |  |');
+    expect(row('clean #1')).toBe('| clean #1 | ✓ passed | 16 | 0 | 0 | 40.0 |');
+  });
+
+  it('lists the notes of the faults shown', () => {
+    expect(markdown).toContain('- meter_job_failing: the meter job runs daily');
+  });
+
+  it('escapes what would break a table cell', () => {
+    expect(cell('a | b\nc \\ d')).toBe('a \\| b c \\\\ d');
+  });
+});
+
+describe('the environments', () => {
+  const base = { PATH: '/bin', STACK_FAULTS: 'risk_wrong', VULTR_FAULTS: 'x', E2E_RUN_ID: 'abcd', DATABASE_URL: 'postgres://elsewhere/db', BACKEND_LOG_COMMAND: 'journalctl' };
+
+  it('aims the stack at the self-test ports with its own embedded Postgres and no inherited fault', () => {
+    const env = stackEnv(base, '/tmp/s');
+    expect(env).toMatchObject({ PATH: '/bin', BASE_URL: 'http://127.0.0.1:4181', DATABASE_URL: '', STACK_PG_PORT: '4185', STACK_DIR: '/tmp/s', PROVISION_TIMEOUT_MS: '15000' });
+    expect(env.STRIPE_WEBHOOK_URL).toBe('http://127.0.0.1:4181/api/v1/billing/stripe/webhook');
+    expect(env).not.toHaveProperty('STACK_FAULTS');
+    expect(env).not.toHaveProperty('VULTR_FAULTS');
+  });
+
+  it('aims the suite at the same stack, its log and database, never starting one', () => {
+    const env = suiteEnv(base, '/tmp/s', '/tmp/r.json');
+    expect(env).toMatchObject({
+      DATABASE_URL: 'postgres://m1:m1@127.0.0.1:4185/m1_reference',
+      BACKEND_LOG_FILE: '/tmp/s/logs/backend.log',
+      BACKEND_LOG_COMMAND: '',
+      START_STACK: 'never',
+      WORKER_HEALTH_URL: 'http://127.0.0.1:4184/health',
+      PROVISION_TIMEOUT_MS: '15000',
+      PLAYWRIGHT_JSON_OUTPUT_NAME: '/tmp/r.json',
+    });
+    expect(env).not.toHaveProperty('E2E_RUN_ID');
+  });
+});
