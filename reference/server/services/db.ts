@@ -2,21 +2,7 @@ import type pg from 'pg';
 
 export type Db = pg.Pool | pg.PoolClient;
 
-/** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+export { inTransaction } from '../../db/transaction';
 
 export const UNIQUE_VIOLATION = '23505';
 

@@ -1,0 +1,21 @@
+import type pg from 'pg';
+
+/**
+ * Runs `work` in one transaction: committed when it returns, rolled back when it throws. NOTIFYs
+ * sent inside are delivered only on commit, so a listener never hears of a state the database
+ * then rolls back.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
