@@ -1,13 +1,13 @@
 /**
  * The project graph mirrors the runbook (CONTRACT.md section 8):
  *
- *   preflight (setup) ──► run (records the start) ──► funnel, negative
- *        │                      └── teardown: verification (runs once funnel and negative are done)
- *        └── teardown: rollback (runs last)
+ *   preflight (setup, records the start of the run) ──► funnel, negative
+ *        └── teardown: after (verification, then rollback; one worker, in file order)
  *
- * A teardown project cannot have a teardown of its own (Playwright skips both), hence the `run`
- * setup in between. Tests that need the shared platform pool alone hold the built-in `-exclusive-`
- * lock instead of a project of their own, so `--repeat-each` repeats every test.
+ * Few projects on purpose: every project starts its own worker processes, about a second each on
+ * two cores. The negative paths are independent tests, so they spread over both workers; a test
+ * that needs the shared platform pool alone holds the built-in `-exclusive-` lock instead of a
+ * project of its own, so `--repeat-each` repeats every test and `--shard` can split the file.
  *
  * Config is validated before anything else: a bad value exits here, before a browser starts.
  */
@@ -48,6 +48,17 @@ if (browser.kind === 'none') {
 }
 const executablePath = browser.kind === 'bundled' ? undefined : browser.executablePath;
 
+/**
+ * A DATABASE_URL of the stack's own shape (m1:m1@loopback/m1_reference, what .env.example holds)
+ * names the embedded Postgres, wherever its port; for the stack a set DATABASE_URL means "use that
+ * server", so it gets the port instead. Any other URL is an existing server the stack uses.
+ */
+function stackEnv(databaseUrl: string): Record<string, string> {
+  const url = new URL(databaseUrl);
+  const own = isLoopbackUrl(databaseUrl) && url.username === 'm1' && url.password === 'm1' && url.pathname === '/m1_reference';
+  return own ? { DATABASE_URL: '', STACK_PG_PORT: url.port || '5432' } : {};
+}
+
 // The reference stack is started for the run only when the target is the local default.
 const startStack = config.START_STACK === 'auto' && isLoopbackUrl(config.BASE_URL) && config.isLocalTarget;
 
@@ -67,6 +78,8 @@ export default defineConfig({
     ['html', { outputFolder: 'playwright-report', open: 'never' }],
     ['junit', { outputFile: 'test-results/junit.xml' }],
     ['json', { outputFile: 'test-results/results.json' }],
+    // What the run created and cleaned up, printed at the end.
+    ['./reporters/run-summary-reporter.ts'],
     // Last, so it scans what the reporters above have written.
     ['./reporters/secret-scan-reporter.ts'],
   ],
@@ -82,16 +95,15 @@ export default defineConfig({
     launchOptions: { executablePath, args: OFFLINE_CHROMIUM_ARGS },
   },
   projects: [
-    { name: 'preflight', testMatch: /preflight\.setup\.ts/, teardown: 'rollback' },
-    { name: 'run', testMatch: /run\.setup\.ts/, dependencies: ['preflight'], teardown: 'verification' },
-    { name: 'funnel', testMatch: /activation-funnel\.spec\.ts/, dependencies: ['run'] },
-    { name: 'negative', testMatch: /negative-paths\.spec\.ts/, dependencies: ['run'] },
-    { name: 'verification', testMatch: /verification\.teardown\.ts/ },
-    { name: 'rollback', testMatch: /rollback\.teardown\.ts/ },
+    { name: 'preflight', testMatch: /preflight\.setup\.ts/, teardown: 'after' },
+    { name: 'funnel', testMatch: /activation-funnel\.spec\.ts/, dependencies: ['preflight'] },
+    { name: 'negative', testMatch: /negative-paths\.spec\.ts/, dependencies: ['preflight'], fullyParallel: true },
+    { name: 'after', testMatch: /after-run\.teardown\.ts/, workers: 1 },
   ],
   webServer: startStack
     ? {
         command: 'npm run stack --silent',
+        env: stackEnv(config.DATABASE_URL),
         url: `${config.BASE_URL}/up`,
         reuseExistingServer: true,
         timeout: 120_000,

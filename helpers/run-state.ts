@@ -1,15 +1,16 @@
 /**
- * When the run started, shared between processes: pre-flight (the first project) writes it, the
- * verification teardown reads it to bound "no 5xx since the run started". Workers are separate
- * processes, so the moment is kept in a small file keyed by the run id.
+ * What pre-flight leaves for the teardown, shared between processes: when the run started (the
+ * verification teardown bounds "no 5xx since the run started" with it) and which pre-flight checks
+ * failed (then the funnel never ran and there is nothing to verify). Workers are separate
+ * processes, so both are kept in small files keyed by the run id.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 const STATE_DIR = 'test-results/run-state';
 
-function statePath(runId: string): string {
-  return resolve(process.cwd(), STATE_DIR, `${runId}.json`);
+function statePath(runId: string, kind: 'start' | 'preflight-failures' = 'start'): string {
+  return resolve(process.cwd(), STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.preflight-failures`);
 }
 
 /** Records the start once; later calls (other pre-flight tests, repeats) keep the first moment. */
@@ -33,5 +34,21 @@ export function readRunStart(runId: string): Date | null {
     return date && !Number.isNaN(date.getTime()) ? date : null;
   } catch {
     return null;
+  }
+}
+
+/** Records a failed pre-flight check; each worker appends its own line, so no write is lost. */
+export function recordPreflightFailure(runId: string, title: string): void {
+  const path = statePath(runId, 'preflight-failures');
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${title.replace(/\n/g, ' ')}\n`);
+}
+
+/** The pre-flight checks that failed in this run; empty when all passed (or none ran yet). */
+export function readPreflightFailures(runId: string): string[] {
+  try {
+    return readFileSync(statePath(runId, 'preflight-failures'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
   }
 }

@@ -43,7 +43,7 @@ const report = (tests: TestRow[]): SuiteReport => ({
 const PREFLIGHT = row('preflight', 'Backend answers /up', 'preflight.setup.ts');
 const FUNNEL = row('funnel', 'M1 activation funnel', 'activation-funnel.spec.ts');
 const NEGATIVE = row('negative', 'Declined card', 'negative-paths.spec.ts');
-const ROLLBACK = row('rollback', 'Rollback', 'rollback.teardown.ts');
+const ROLLBACK = row('after', 'Rollback', 'after-run.teardown.ts');
 const ids = (...tests: TestRow[]) => testIdentity(report(tests));
 
 describe('testIdentity', () => {

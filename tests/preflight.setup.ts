@@ -2,11 +2,26 @@
  * Runbook: Pre-flight 1-5 and Prerequisites. Each check is its own setup test so one run reports
  * every problem at once; each failure says what to do. The funnel and negative paths run only when
  * all of them pass.
+ *
+ * Pre-flight also marks the start of the run (verification bounds "no 5xx since the run started"
+ * with it) and records its failures, so the teardown knows when there is nothing to verify.
  */
 import { backendPoll, config, expect, test as setup } from '../fixtures';
+import { runId } from '../helpers/config';
 import { stalePlans } from '../helpers/diagnosis';
+import { recordPreflightFailure, recordRunStart } from '../helpers/run-state';
 import { RUNBOOK_PLAN_LIMITS } from '../helpers/runbook';
 import { backendUpStatus, missingSchema, workerHealth } from '../helpers/system';
+
+setup.beforeAll(() => {
+  const startedAt = recordRunStart(runId());
+  setup.info().annotations.push({ type: 'run', description: `${runId()} started ${startedAt.toISOString()}` });
+});
+
+setup.afterEach(() => {
+  const info = setup.info();
+  if (info.status !== info.expectedStatus) recordPreflightFailure(runId(), info.title);
+});
 
 setup('Backend answers /up', async ({ dispatcher }) => {
   const status = await backendUpStatus(dispatcher, config.BASE_URL).catch(() => 0);
