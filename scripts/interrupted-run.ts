@@ -537,7 +537,7 @@ async function runScenario(scenario: Scenario, stack: Stack, probe: Probes, work
   say(`${scenario}: run ${runId}: playwright test --project=funnel (output in ${runDir})`);
   const runner = start(
     process.execPath,
-    [PLAYWRIGHT_CLI, 'test', '--config', join(ROOT, 'playwright.config.ts'), '--project=funnel', '--output', join(runDir, 'artifacts'), '--reporter=line'],
+    [PLAYWRIGHT_CLI, 'test', '--config', join(ROOT, 'playwright.config.ts'), '--project=funnel', '--output', join(runDir, 'artifacts'), `--reporter=line,${join(ROOT, 'reporters/run-summary-reporter.ts')}`],
     { cwd: runDir, env, log: join(runDir, 'runner.log'), detached: true },
   );
   const pgid = runner.child.pid;
@@ -587,7 +587,13 @@ async function runScenario(scenario: Scenario, stack: Stack, probe: Probes, work
   if (watched === 'kill') {
     const detail = escalated ? `still running ${exitTimeout / 1000} s later; killed (${describeExit(exit)})` : describeExit(exit);
     check(`the runner exited after the ${scenario === 'sigint' ? 'SIGINT' : 'SIGKILL'}`, !escalated && exit !== undefined, detail);
-    if (scenario === 'sigint') say(`${scenario}: what the interrupted runner printed last:\n${tail(runner.log, 12)}`);
+    if (scenario === 'sigint') {
+      say(`${scenario}: what the interrupted runner printed last:\n${tail(runner.log, 12)}`);
+      // A SIGINTed runner still ends its run: its summary must say the final rollback did not run.
+      const printed = readFileSync(runner.log, 'utf8');
+      const named = printed.includes('the final rollback did not run (the run was interrupted)') && printed.includes(`npm run rollback -- --run-id ${runId}`);
+      check('the interrupted runner says what to clean up', named, named ? undefined : 'no run summary naming `npm run rollback -- --run-id <id>`');
+    }
   }
   const survivors = await allGone([...new Set([...tree, ...descendantsOf(pgid)])], PROCESSES_GONE_TIMEOUT_MS);
   check('no runner, worker or browser process survives', survivors.length === 0, survivors.length ? `pids ${survivors.join(', ')} (now killed)` : undefined);
