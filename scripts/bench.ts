@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { busyPorts } from './lib/ports';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -629,27 +629,6 @@ export function portList(ports: Ports): number[] {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
-}
-
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((answer) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      answer(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      answer(false);
-    });
-    socket.once('error', () => answer(false));
-  });
-}
-
-export async function busyPorts(ports: number[]): Promise<number[]> {
-  const busy = await Promise.all(ports.map(async (port) => ((await portInUse(port)) ? port : undefined)));
-  return busy.filter((p) => p !== undefined);
 }
 
 async function answers200(url: string): Promise<boolean> {

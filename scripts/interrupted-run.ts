@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { busyPorts } from './lib/ports';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -258,25 +258,6 @@ function processesMentioning(text: string): number[] {
   return pids;
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (open: boolean) => {
-      socket.destroy();
-      resolvePort(open);
-    };
-    socket.setTimeout(1_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-async function openPorts(): Promise<number[]> {
-  const ports = Object.values(PORTS);
-  const open = await Promise.all(ports.map(portOpen));
-  return ports.filter((_, i) => open[i]);
-}
-
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 type Spawned = { child: ChildProcess; exited: Promise<Exit>; exit: Exit | undefined; log: string };
@@ -412,7 +393,7 @@ async function stopStack(stack: Stack): Promise<Check[]> {
   checks.push({ name: 'the stack process exited', ok: exited !== undefined, detail: exited ? undefined : `pid ${stack.process.child.pid} still running` });
   if (!exited) stack.process.child.kill('SIGKILL');
   checks.push({ name: 'stack.pid removed', ok: !existsSync(join(stack.dir, 'stack.pid')) });
-  const open = (await waitFor(async () => ((await openPorts()).length === 0 ? [] : undefined), 10_000, 200)) ?? (await openPorts());
+  const open = (await waitFor(async () => ((await busyPorts(Object.values(PORTS))).length === 0 ? [] : undefined), 10_000, 200)) ?? (await busyPorts(Object.values(PORTS)));
   checks.push({ name: `ports ${PORTS.base}-${PORTS.postgres} free`, ok: open.length === 0, detail: open.length ? `still listening: ${open.join(', ')}` : undefined });
   // Postgres runs with -D <dir>/pgdata and the API server and worker from <dir>/build: any process
   // naming the stack's directory is one it left behind.
@@ -670,7 +651,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { scenarios, keepStack } = parsed.options;
 
-  const busy = await openPorts();
+  const busy = await busyPorts(Object.values(PORTS));
   if (busy.length > 0) {
     process.stderr.write(`interrupted-run: ports ${busy.join(', ')} are in use; this script needs ${PORTS.base}-${PORTS.postgres} free (a stack left by --keep-stack? stop it first)\n`);
     return 1;

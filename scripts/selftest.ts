@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { connect } from 'node:net';
+import { busyPorts } from './lib/ports';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -511,28 +511,6 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function portBusy(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
-async function busyPorts(): Promise<number[]> {
-  const ports: number[] = Object.values(PORTS);
-  const busy = await Promise.all(ports.map(portBusy));
-  return ports.filter((_, i) => busy[i]);
-}
-
 function tail(file: string, lines = 8): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -654,10 +632,10 @@ async function stopStack(stack: Stack): Promise<{ how: string; clean: boolean }>
     await groupGoneWithin(spawned.pid, 5_000);
   }
   const deadline = Date.now() + 10_000;
-  let busy = await busyPorts();
+  let busy = await busyPorts(Object.values(PORTS));
   while (busy.length > 0 && Date.now() < deadline) {
     await sleep(200);
-    busy = await busyPorts();
+    busy = await busyPorts(Object.values(PORTS));
   }
   const left = groupMembers(spawned.pid);
   if (left.length > 0) return { how: `${how}; still alive: pid ${left.join(', ')}`, clean: false };
@@ -790,7 +768,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`selftest: --config: no such file ${options.config}`);
     return 2;
   }
-  const busy = await busyPorts();
+  const busy = await busyPorts(Object.values(PORTS));
   if (busy.length > 0) {
     console.error(`selftest: port(s) ${busy.join(', ')} already in use (another self-test?); the self-test needs ${PORTS.base}-${PORTS.postgres} free`);
     return 1;
@@ -840,7 +818,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const paths = reportPaths(options);
   writeReports(summary, paths);
-  const leftovers = await busyPorts();
+  const leftovers = await busyPorts(Object.values(PORTS));
   if (leftovers.length > 0) console.error(`selftest: ports still in use after the last run: ${leftovers.join(', ')}`);
   console.log(
     `selftest: ${summary.ok ? 'pass' : 'FAIL'} in ${summary.wallSeconds.toFixed(1)} s` +

@@ -21,7 +21,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  busyPorts,
   exitedWithin,
   killSurvivors,
   PLAYWRIGHT_CLI,
@@ -40,6 +39,7 @@ import {
   type RunningStack,
   type SuiteReport,
 } from './bench';
+import { busyPorts } from './lib/ports';
 
 export const SHARD_PORTS: Ports[] = [
   { base: 4201, vultr: 4202, stripe: 4203, worker: 4204, postgres: 4205 },
