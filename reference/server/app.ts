@@ -23,6 +23,7 @@ import { registerCredentialRoutes } from './routes/credentials';
 import { registerSystemRoutes, registerUp } from './routes/system';
 import type { Faults } from './services/faults';
 import type { Queue } from './services/missions';
+import { StreamTickets } from './stream-tickets';
 
 export const DEFAULT_WEB_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'web', 'dist');
 export const HEARTBEAT_MS = 15_000;
@@ -38,6 +39,8 @@ export type AppDeps = {
   workerHealthy?: () => Promise<boolean>;
   /** Default: a hub with its own LISTEN connection to config.databaseUrl. */
   missionEvents?: MissionEventHub;
+  /** Default: an in-memory store on the wall clock (tests inject one on their own clock). */
+  streamTickets?: StreamTickets;
   /** Default: reference/web/dist; null serves no UI. */
   webDistDir?: string | null;
   /** Default: <STACK_DIR>/logs/backend.log; null writes no log. */
@@ -80,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     faults: deps.faults ?? hasFault,
     workerHealthy: deps.workerHealthy ?? workerHealthCheck(deps.config.workerHealthUrl),
     missionEvents: deps.missionEvents ?? new MissionEventHub(deps.config.databaseUrl),
+    streamTickets: deps.streamTickets ?? new StreamTickets(),
     log,
     now: deps.now ?? (() => new Date()),
     heartbeatMs: deps.heartbeatMs ?? HEARTBEAT_MS,

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapCounts } from '../rules/bootstrap';
 import { WEB_NOT_BUILT } from './http/web';
-import { body, registerUser, startHarness, uniqueEmail, type Harness } from './test-support';
+import { body, discordMission, login, registerUser, startHarness, TEST_PASSWORD, uniqueEmail, type Harness } from './test-support';
 
 describe('auth, config, health, logging and the web UI', () => {
   let h: Harness;
@@ -106,11 +106,7 @@ describe('auth, config, health, logging and the web UI', () => {
   describe('login', () => {
     it('logs in with the right password, case-insensitively on the email', async () => {
       const who = await registerUser(app, 'login');
-      const response = await app.inject({
-        method: 'POST',
-        url: '/api/v1/auth/login',
-        payload: { email: who.email.toUpperCase(), password: 'correct horse battery' },
-      });
+      const response = await login(app, who.email.toUpperCase());
       expect(response.statusCode).toBe(200);
       expect(body(response).data.user.id).toBe(who.userId);
       expect(body(response).data.access_token).not.toBe(who.token);
@@ -118,8 +114,8 @@ describe('auth, config, health, logging and the web UI', () => {
 
     it('gives the same 401 for a wrong password and an unknown email', async () => {
       const who = await registerUser(app, 'login2');
-      const wrong = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: who.email, password: 'nope nope nope' } });
-      const unknown = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: uniqueEmail('ghost'), password: 'whatever1' } });
+      const wrong = await login(app, who.email, 'nope nope nope');
+      const unknown = await login(app, uniqueEmail('ghost'), 'whatever1');
       expect(wrong.statusCode).toBe(401);
       expect(unknown.statusCode).toBe(401);
       expect(body(wrong)).toEqual(body(unknown));
@@ -138,7 +134,7 @@ describe('auth, config, health, logging and the web UI', () => {
       }
     });
 
-    it('does not accept ?access_token= outside the event stream', async () => {
+    it('does not accept ?access_token=', async () => {
       const who = await registerUser(app, 'query');
       const response = await app.inject({ method: 'GET', url: `/api/v1/auth/me?access_token=${who.token}` });
       expect(response.statusCode).toBe(401);
@@ -186,11 +182,15 @@ describe('auth, config, health, logging and the web UI', () => {
       const file = join(dir, 'logs', 'backend.log');
       const logged = await h.app({ logFile: file });
       const who = await registerUser(logged, 'log');
-      await logged.inject({ method: 'GET', url: `/api/v1/ai/missions/00000000-0000-4000-8000-000000000000/events?access_token=${who.token}&x=1` });
+      const missionId = await discordMission(logged, who);
+      const issued = await logged.inject({ method: 'POST', url: `/api/v1/ai/missions/${missionId}/events/ticket`, headers: who.auth });
+      const ticket = body(issued).data.ticket as string;
+      const elsewhere = '00000000-0000-4000-8000-000000000000';
+      await logged.inject({ method: 'GET', url: `/api/v1/ai/missions/${elsewhere}/events?access_token=${who.token}&ticket=${ticket}&x=1` });
       await logged.inject({ method: 'GET', url: '/api/v1/nope' });
       await logged.close();
       const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines).toHaveLength(3);
+      expect(lines).toHaveLength(6);
       expect(lines[0]).toEqual({
         time: expect.any(Number),
         level: 'info',
@@ -200,12 +200,16 @@ describe('auth, config, health, logging and the web UI', () => {
         responseTime: expect.any(Number),
         reqId: expect.any(String),
       });
-      expect(lines[1].url).toBe('/api/v1/ai/missions/00000000-0000-4000-8000-000000000000/events?access_token=[REDACTED]&x=1');
-      expect(lines[1].statusCode).toBe(404);
-      expect(lines[2]).toMatchObject({ level: 'warn', statusCode: 404 });
+      // Register, the concierge conversation and its message, the ticket, then the stream: a ticket
+      // burned on another mission (a 401, not a stream, so the request completes).
+      expect(lines[3]).toMatchObject({ url: `/api/v1/ai/missions/${missionId}/events/ticket`, statusCode: 201 });
+      expect(lines[4].url).toBe(`/api/v1/ai/missions/${elsewhere}/events?access_token=[REDACTED]&ticket=[REDACTED]&x=1`);
+      expect(lines[4].statusCode).toBe(401);
+      expect(lines[5]).toMatchObject({ level: 'warn', statusCode: 404 });
       const text = readFileSync(file, 'utf8');
       expect(text).not.toContain(who.token);
-      expect(text).not.toContain('correct horse battery');
+      expect(text).not.toContain(ticket);
+      expect(text).not.toContain(TEST_PASSWORD);
       rmSync(dir, { recursive: true, force: true });
     });
 

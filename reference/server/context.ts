@@ -5,6 +5,7 @@ import type { StackConfig } from '../lib/config';
 import type { RequestLog } from './http/request-log';
 import type { MissionEventHub } from './mission-events';
 import type { Faults } from './services/faults';
+import type { StreamTickets } from './stream-tickets';
 import type { Queue } from './services/missions';
 
 export type RouteContext = {
@@ -15,6 +16,7 @@ export type RouteContext = {
   faults: Faults;
   workerHealthy: () => Promise<boolean>;
   missionEvents: MissionEventHub;
+  streamTickets: StreamTickets;
   log: RequestLog;
   now: () => Date;
   heartbeatMs: number;

@@ -29,6 +29,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: (id) => `/api/v1/ai/missions/${id}/compose_plan`, auth: 'user' },
   { method: 'POST', path: (id) => `/api/v1/ai/missions/${id}/approve`, auth: 'user' },
   { method: 'GET', path: (id) => `/api/v1/ai/missions/${id}/events`, auth: 'user' },
+  { method: 'POST', path: (id) => `/api/v1/ai/missions/${id}/events/ticket`, auth: 'user' },
   { method: 'GET', path: () => '/api/v1/system/provider_credentials', auth: 'user' },
   { method: 'POST', path: () => '/api/v1/system/provider_credentials', auth: 'user' },
   { method: 'PATCH', path: (id) => `/api/v1/system/provider_credentials/${id}`, auth: 'user' },
@@ -198,8 +199,21 @@ describe('garbage on every route', () => {
         expect(response.statusCode, `${route.method} ${url} ${authorization.slice(0, 20)}`).toBe(401);
       }
     }
-    const query = await app.inject({ method: 'GET', url: `/api/v1/ai/missions/${realIds[0]}/events?access_token=${'%FF'.repeat(10)}` });
-    expect(query.statusCode).toBe(401);
+    for (const query of [
+      `access_token=${'%FF'.repeat(10)}`,
+      `access_token=${who.token}`,
+      `ticket=${'%FF'.repeat(10)}`,
+      `ticket=${'x'.repeat(5_000)}`,
+      'ticket=',
+      'ticket',
+      'ticket=a&ticket=b',
+      'ticket[a]=1',
+      `ticket=m1st_${'%00'.repeat(43)}`,
+    ]) {
+      const response = await app.inject({ method: 'GET', url: `/api/v1/ai/missions/${realIds[0]}/events?${query}` });
+      expect(response.statusCode, query.slice(0, 40)).toBe(401);
+      expect(response.json(), query.slice(0, 40)).toMatchObject({ success: false, error: { code: expect.any(String), message: expect.any(String) } });
+    }
   });
 
   it('answers 400 to garbage Stripe signatures and 404/405-style envelopes to unknown routes and methods', async () => {

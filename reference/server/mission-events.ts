@@ -1,12 +1,18 @@
 /**
  * One LISTEN connection for the whole server, fanned out to every open event stream. The worker
  * NOTIFYs MISSION_EVENTS_CHANNEL after each state change; subscribers get the events of their
- * own mission only. A dropped connection is re-established while anyone is listening.
+ * own mission only. A dropped connection is re-established while anyone is listening; whatever was
+ * published while it was down is lost to LISTEN, so every subscriber is told (`onGap`) once it is
+ * back and re-reads the state it follows.
  */
 import pg from 'pg';
 import { MISSION_EVENTS_CHANNEL, type MissionEvent } from '../lib/events';
 
 export type MissionEventListener = (event: MissionEvent) => void;
+/** Called after the LISTEN connection came back from a drop: events may have been missed. */
+export type MissionEventGap = () => void;
+
+type Subscriber = { onEvent: MissionEventListener; onGap: MissionEventGap | undefined };
 
 const RECONNECT_DELAY_MS = 1_000;
 
@@ -22,8 +28,10 @@ function parseEvent(payload: string | undefined): MissionEvent | null {
 }
 
 export class MissionEventHub {
-  private readonly listeners = new Map<string, Set<MissionEventListener>>();
+  private readonly listeners = new Map<string, Set<Subscriber>>();
   private client: pg.Client | null = null;
+  /** Set when an established connection is lost; cleared once a new one has told the subscribers. */
+  private missedWhileDown = false;
   private connecting: Promise<void> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -31,7 +39,7 @@ export class MissionEventHub {
   constructor(private readonly connectionString: string) {}
 
   /** Resolves once LISTEN is active, so nothing published after this returns is missed. */
-  async subscribe(missionId: string, listener: MissionEventListener): Promise<() => void> {
+  async subscribe(missionId: string, listener: MissionEventListener, onGap?: MissionEventGap): Promise<() => void> {
     if (this.closed) throw new Error('mission event hub is closed');
     await this.ensureListening();
     let set = this.listeners.get(missionId);
@@ -39,10 +47,11 @@ export class MissionEventHub {
       set = new Set();
       this.listeners.set(missionId, set);
     }
-    set.add(listener);
+    const subscriber: Subscriber = { onEvent: listener, onGap };
+    set.add(subscriber);
     return () => {
       const current = this.listeners.get(missionId);
-      current?.delete(listener);
+      current?.delete(subscriber);
       if (current && current.size === 0) this.listeners.delete(missionId);
     };
   }
@@ -67,11 +76,12 @@ export class MissionEventHub {
       if (message.channel !== MISSION_EVENTS_CHANNEL) return;
       const event = parseEvent(message.payload);
       if (!event) return;
-      for (const listener of this.listeners.get(event.mission_id) ?? []) listener(event);
+      for (const subscriber of this.listeners.get(event.mission_id) ?? []) subscriber.onEvent(event);
     });
     const lost = () => {
       if (this.client !== client) return;
       this.client = null;
+      this.missedWhileDown = true;
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       this.scheduleReconnect();
@@ -90,6 +100,10 @@ export class MissionEventHub {
       return;
     }
     this.client = client;
+    if (this.missedWhileDown) {
+      this.missedWhileDown = false;
+      for (const set of this.listeners.values()) for (const subscriber of set) subscriber.onGap?.();
+    }
   }
 
   private scheduleReconnect(): void {

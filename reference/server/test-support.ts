@@ -124,12 +124,15 @@ export function uniqueEmail(slug = 'user'): string {
 
 export type Identity = { token: string; userId: string; accountId: string; email: string; auth: { authorization: string } };
 
+/** Every registerUser identity's password. */
+export const TEST_PASSWORD = 'correct horse battery';
+
 export async function registerUser(app: FastifyInstance, slug = 'user'): Promise<Identity> {
   const email = uniqueEmail(slug);
   const response = await app.inject({
     method: 'POST',
     url: '/api/v1/auth/register',
-    payload: { email, password: 'correct horse battery', name: 'Test User' },
+    payload: { email, password: TEST_PASSWORD, name: 'Test User' },
   });
   if (response.statusCode !== 201) throw new Error(`register failed: ${response.statusCode} ${response.body}`);
   const data = body(response).data as Json;
@@ -140,6 +143,11 @@ export async function registerUser(app: FastifyInstance, slug = 'user'): Promise
     email,
     auth: { authorization: `Bearer ${data.access_token as string}` },
   };
+}
+
+/** `POST /auth/login`, answered as is: the login tests assert on failures too. */
+export function login(app: FastifyInstance, email: string, password = TEST_PASSWORD): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
 }
 
 /** Posts a chat message in the account's concierge conversation and returns the answer's data. */

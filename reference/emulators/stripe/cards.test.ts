@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cardBrand, declineFor, luhnValid, parseExpiry, validateCardForm, type CardForm } from './cards';
+import { cardBrand, declineFor, luhnValid, parseExpiry, validateCardForm } from './cards';
+import { cardForm as form } from './test-support';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
-
-function form(overrides: Partial<CardForm> = {}): CardForm {
-  return {
-    email: 'buyer@example.com',
-    cardNumber: '4242 4242 4242 4242',
-    cardExpiry: '12 / 34',
-    cardCvc: '123',
-    billingName: 'Test Buyer',
-    billingCountry: 'US',
-    billingPostalCode: '10001',
-    saveInfo: false,
-    phoneNumber: '',
-    ...overrides,
-  };
-}
 
 describe('card checks', () => {
   it('knows Luhn and brands', () => {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import type { CardForm } from './cards';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from './server';
 
 export const SECRET_KEY = 'sk_test_unit_emulator';
@@ -73,16 +74,23 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
 
 export const RETURN_URL = 'http://127.0.0.1:3100/checkout/return?session_id={CHECKOUT_SESSION_ID}';
 
-export interface ConfirmFields {
-  email?: string;
-  cardNumber?: string;
-  cardExpiry?: string;
-  cardCvc?: string;
-  billingName?: string;
-  billingPostalCode?: string;
-  saveInfo?: boolean;
-  phoneNumber?: string;
+/** A complete, valid checkout form (Stripe's 4242 test card); tests override the fields they are about. */
+export function cardForm(overrides: Partial<CardForm> = {}): CardForm {
+  return {
+    email: 'buyer@example.com',
+    cardNumber: '4242 4242 4242 4242',
+    cardExpiry: '12 / 34',
+    cardCvc: '123',
+    billingName: 'Test Buyer',
+    billingCountry: 'US',
+    billingPostalCode: '10001',
+    saveInfo: false,
+    phoneNumber: '',
+    ...overrides,
+  };
 }
+
+export type ConfirmFields = Partial<CardForm>;
 
 /** What the checkout iframe posts when the customer presses the submit button. */
 export async function confirmCheckout(
@@ -94,20 +102,7 @@ export async function confirmCheckout(
   const response = await fetch(`${emulator.url}/v3/checkout_sessions/${sessionId}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_secret: clientSecret,
-      key: PUBLISHABLE_KEY,
-      email: 'buyer@example.com',
-      cardNumber: '4242 4242 4242 4242',
-      cardExpiry: '12 / 34',
-      cardCvc: '123',
-      billingName: 'Test Buyer',
-      billingCountry: 'US',
-      billingPostalCode: '10001',
-      saveInfo: false,
-      phoneNumber: '',
-      ...fields,
-    }),
+    body: JSON.stringify({ client_secret: clientSecret, key: PUBLISHABLE_KEY, ...cardForm(fields) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

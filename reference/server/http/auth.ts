@@ -1,12 +1,14 @@
 /**
  * Bearer-token authentication. Tokens are opaque; only their SHA-256 digest is stored, so a token
- * is checked by digest lookup. The query-string form exists for EventSource, which cannot send
- * headers, and is accepted only where a route opts in.
+ * is checked by digest lookup. A token is only ever read from the Authorization header: URLs end up
+ * in traces, logs and browser history. The event stream, which EventSource opens without headers,
+ * takes a short-lived single-use stream ticket instead (stream-tickets.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { tokenDigest } from '../../lib/crypto';
-import { unauthorized } from './errors';
+import type { StreamTickets } from '../stream-tickets';
+import { ApiError, unauthorized } from './errors';
 
 export type AuthContext = { userId: string; accountId: string; email: string; name: string };
 
@@ -24,13 +26,6 @@ function headerToken(request: FastifyRequest): string | null {
   return BEARER.exec(header)?.[1] ?? null;
 }
 
-function queryToken(request: FastifyRequest): string | null {
-  const query = request.url.split('?')[1];
-  if (!query) return null;
-  const value = new URLSearchParams(query).get('access_token');
-  return value || null;
-}
-
 export async function lookupToken(pool: pg.Pool, token: string): Promise<AuthContext | null> {
   if (token.length > 200) return null;
   const { rows } = await pool.query<{ user_id: string; account_id: string; email: string; name: string }>(
@@ -43,13 +38,37 @@ export async function lookupToken(pool: pg.Pool, token: string): Promise<AuthCon
   return row ? { userId: row.user_id, accountId: row.account_id, email: row.email, name: row.name } : null;
 }
 
-export function requireAuth(pool: pg.Pool, options: { allowQueryToken?: boolean } = {}) {
+export function requireAuth(pool: pg.Pool) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const token = headerToken(request) ?? (options.allowQueryToken ? queryToken(request) : null);
+    const token = headerToken(request);
     if (!token) throw unauthorized();
     const auth = await lookupToken(pool, token);
     if (!auth) throw unauthorized();
     request.auth = auth;
+  };
+}
+
+export function invalidStreamTicket(): ApiError {
+  return new ApiError(401, 'invalid_stream_ticket', 'The stream ticket is unknown, expired, already used or for another mission');
+}
+
+/**
+ * For `GET /ai/missions/:id/events`: a `?ticket=` for this mission (browsers), or else the
+ * Authorization header (any other client). A ticket that is present but not good is a 401 even if
+ * a header is sent too, so a page never silently streams under a different identity.
+ */
+export function requireStreamAuth(pool: pg.Pool, tickets: StreamTickets) {
+  const bearer = requireAuth(pool);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (query && Object.hasOwn(query, 'ticket')) {
+      const { id } = request.params as { id?: string };
+      const auth = tickets.redeem(query.ticket, id ?? '');
+      if (!auth) throw invalidStreamTicket();
+      request.auth = auth;
+      return;
+    }
+    await bearer(request, reply);
   };
 }
 

@@ -60,9 +60,11 @@ describe('error mapping', () => {
 });
 
 describe('request log helpers', () => {
-  it('redacts access tokens in query strings, wherever they sit', () => {
+  it('redacts access tokens and stream tickets in query strings, wherever they sit', () => {
     expect(redactUrl('/a?access_token=abc')).toBe('/a?access_token=[REDACTED]');
     expect(redactUrl('/a?x=1&ACCESS_TOKEN=abc&y=2')).toBe('/a?x=1&ACCESS_TOKEN=[REDACTED]&y=2');
+    expect(redactUrl('/a?ticket=m1st_abc&ticket=m1st_def')).toBe('/a?ticket=[REDACTED]&ticket=[REDACTED]');
+    expect(redactUrl('/a?x=1&myticket=1')).toBe('/a?x=1&myticket=1');
     expect(redactUrl('/a?x=1')).toBe('/a?x=1');
   });
 

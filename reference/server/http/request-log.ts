@@ -1,6 +1,8 @@
 /**
  * The backend log the suite's "no 5xx" check reads: one JSON line per request. Bodies and
- * Authorization headers are never written; an access token in a query string is redacted.
+ * Authorization headers are never written. Credentials in a query string are redacted: access tokens
+ * (no longer accepted there, but a client may still send one) and stream tickets (useless once used
+ * or a minute old, but a log is no place to find out which).
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export type LogLevel = 'info' | 'warn' | 'error';
 
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[REDACTED]');
+  return url.replace(/([?&](?:access_token|ticket)=)[^&#]*/gi, '$1[REDACTED]');
 }
 
 export function levelFor(statusCode: number): LogLevel {

@@ -64,8 +64,3 @@ export const credentialPatchBody = {
   required: ['is_active'],
   properties: { is_active: { type: 'boolean' } },
 } as const;
-
-export const eventsQuery = {
-  type: 'object',
-  properties: { access_token: { type: 'string', maxLength: 200 } },
-} as const;

@@ -1,14 +1,15 @@
-/** The concierge chat and missions: brief, plan, approve and the live event stream. */
+/** The concierge chat and missions: brief, plan, approve and the live event stream (with its tickets). */
 import type { FastifyInstance } from 'fastify';
-import type { MissionEvent } from '../../lib/events';
 import type { RouteContext } from '../context';
-import { authOf, requireAuth } from '../http/auth';
+import { authOf, requireAuth, requireStreamAuth } from '../http/auth';
 import { ApiError, validationFailed } from '../http/errors';
 import { ok } from '../http/reply';
-import { eventsQuery, messageBody, uuidParams } from '../http/schemas';
+import { messageBody, uuidParams } from '../http/schemas';
+import { MissionStream } from '../mission-stream';
 import { conciergeConversation, listMessages, postMessage } from '../services/conversations';
 import { inTransaction } from '../services/db';
-import { approveMission, composeMissionPlan, findMission, missionSnapshot, missionView } from '../services/missions';
+import { approveMission, composeMissionPlan, findMission, missionView, readMissionSnapshot } from '../services/missions';
+import { TooManyTickets } from '../stream-tickets';
 
 type IdParams = { Params: { id: string } };
 
@@ -59,38 +60,47 @@ export function registerAiRoutes(api: FastifyInstance, ctx: RouteContext): void 
     return reply.status(202).send(ok(result));
   });
 
-  api.get<IdParams & { Querystring: { access_token?: string } }>(
+  // EventSource cannot send headers, and a bearer token in a URL lands in traces, logs and history:
+  // the page trades its token for a ticket that opens this mission's stream once, within a minute.
+  api.post<IdParams>('/ai/missions/:id/events/ticket', { onRequest: auth, schema: { params: uuidParams } }, async (request, reply) => {
+    const caller = authOf(request);
+    const mission = await findMission(ctx.pool, caller.accountId, request.params.id);
+    let issued;
+    try {
+      issued = ctx.streamTickets.issue(caller, mission.id);
+    } catch (error) {
+      if (error instanceof TooManyTickets) {
+        throw new ApiError(429, 'too_many_stream_tickets', 'Too many unused stream tickets: open the streams or wait a minute');
+      }
+      throw error;
+    }
+    return reply
+      .status(201)
+      .header('cache-control', 'no-store')
+      .send(ok({ ticket: issued.ticket, expires_in: issued.expiresIn }));
+  });
+
+  api.get<IdParams>(
     '/ai/missions/:id/events',
-    { onRequest: requireAuth(ctx.pool, { allowQueryToken: true }), schema: { params: uuidParams, querystring: eventsQuery } },
+    { onRequest: requireStreamAuth(ctx.pool, ctx.streamTickets), schema: { params: uuidParams } },
     async (request, reply) => {
       const accountId = authOf(request).accountId;
-      const mission = await findMission(ctx.pool, accountId, request.params.id);
-
-      // Subscribe before reading the snapshot so nothing published in between is lost;
-      // events that arrive meanwhile are held and sent right after it.
-      const held: MissionEvent[] = [];
-      let live = false;
-      const raw = reply.raw;
-      const forward = (event: MissionEvent) => {
-        if (event.account_id !== accountId) return;
-        if (!live) held.push(event);
-        else raw.write(sse(event.type, event));
-      };
-      let unsubscribe: () => void;
-      try {
-        unsubscribe = await ctx.missionEvents.subscribe(mission.id, forward);
-      } catch {
-        throw new ApiError(503, 'events_unavailable', 'Live mission events are unavailable right now');
-      }
-      let snapshot;
-      try {
-        snapshot = await missionSnapshot(ctx.pool, mission);
-      } catch (error) {
-        unsubscribe();
-        throw error;
-      }
+      // Ownership only: the state the page starts from is read after subscribing (MissionStream).
+      const { id: missionId } = await findMission(ctx.pool, accountId, request.params.id);
+      const stream = await MissionStream.open({
+        accountId,
+        async subscribe(listener, onGap) {
+          try {
+            return await ctx.missionEvents.subscribe(missionId, listener, onGap);
+          } catch {
+            throw new ApiError(503, 'events_unavailable', 'Live mission events are unavailable right now');
+          }
+        },
+        readSnapshot: () => readMissionSnapshot(ctx.pool, accountId, missionId),
+      });
 
       reply.hijack();
+      const raw = reply.raw;
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
@@ -99,20 +109,24 @@ export function registerAiRoutes(api: FastifyInstance, ctx: RouteContext): void 
         'x-accel-buffering': 'no',
       });
       raw.write(': connected\n\n');
-      raw.write(sse('snapshot', snapshot));
-      live = true;
-      for (const event of held.splice(0)) raw.write(sse(event.type, event));
 
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), ctx.heartbeatMs);
       const cleanup = () => {
         clearInterval(heartbeat);
-        unsubscribe();
+        stream.close();
         ctx.openStreams.delete(cleanup);
         if (!raw.writableEnded) raw.end();
       };
       ctx.openStreams.add(cleanup);
       request.raw.once('close', cleanup);
       raw.once('error', cleanup);
+      stream.start({
+        snapshot: (snapshot) => raw.write(sse('snapshot', snapshot)),
+        event: (event) => raw.write(sse(event.type, event)),
+        // The state could not be re-read after the hub lost events: ending the stream makes the
+        // page reconnect, and its next snapshot is whole again.
+        broken: cleanup,
+      });
     },
   );
 }

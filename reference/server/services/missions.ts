@@ -133,13 +133,23 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
       await quotaCheck(client, deps, accountId, mission.plan);
     }
 
-    // (b) Which key would the worker use? None: fail the mission now, visibly.
+    // (b) Which key would the worker use? None: fail the mission now, visibly (the event goes out
+    // when this transaction commits).
     const credential = await resolveCredential(client, accountId);
     if (!credential) {
       await client.query(
         `UPDATE ai_missions SET status = 'failed', error_code = 'credentials_missing', error_message = $2, updated_at = now() WHERE id = $1`,
         [mission.id, CREDENTIALS_MISSING_MESSAGE],
       );
+      await publishMissionEvent(client, {
+        type: 'mission',
+        mission_id: mission.id,
+        account_id: accountId,
+        phase: mission.phase,
+        status: 'failed',
+        error_code: 'credentials_missing',
+        error_message: CREDENTIALS_MISSING_MESSAGE,
+      });
       return { kind: 'credentials_missing', mission };
     }
 
@@ -148,7 +158,9 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
       throw new ApiError(503, 'worker_unavailable', 'The provisioning worker is not running');
     }
 
-    // (d) Steps, state and job in the same transaction: the job is visible only if approval commits.
+    // (d) Steps, state, job and event in the same transaction: the job is visible only if approval
+    // commits, and the NOTIFY goes out at commit, so listeners hear of the approval before anything
+    // the worker publishes about the job, and only once a snapshot read would show it.
     for (const [position, node] of mission.plan.dag.nodes.entries()) {
       await client.query(
         `INSERT INTO ai_mission_steps (mission_id, step_id, skill, position, status) VALUES ($1, $2, $3, $4, 'pending')
@@ -167,48 +179,60 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
       db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) },
     });
     if (!jobId) throw new Error(`pg-boss did not accept the ${QUEUES.provision} job for mission ${mission.id}`);
+    await publishMissionEvent(client, {
+      type: 'mission',
+      mission_id: mission.id,
+      account_id: accountId,
+      phase: 'execution',
+      status: 'approved',
+      error_code: null,
+      error_message: null,
+    });
     return { kind: 'approved', mission, credentialId: credential.id };
   });
 
-  if (outcome.kind === 'credentials_missing') {
-    await publishMissionEvent(deps.pool, {
-      type: 'mission',
-      mission_id: outcome.mission.id,
-      account_id: accountId,
-      phase: outcome.mission.phase,
-      status: 'failed',
-      error_code: 'credentials_missing',
-      error_message: CREDENTIALS_MISSING_MESSAGE,
-    });
-    throw new ApiError(422, 'credentials_missing', CREDENTIALS_MISSING_MESSAGE);
-  }
-  await publishMissionEvent(deps.pool, {
-    type: 'mission',
-    mission_id: outcome.mission.id,
-    account_id: accountId,
-    phase: 'execution',
-    status: 'approved',
-    error_code: null,
-    error_message: null,
-  });
+  if (outcome.kind === 'credentials_missing') throw new ApiError(422, 'credentials_missing', CREDENTIALS_MISSING_MESSAGE);
   return { mission_id: outcome.mission.id, status: 'approved' };
 }
 
 export type StepSnapshot = { step_id: string; skill: string; position: number; status: string };
 export type MissionSnapshot = {
-  mission: { id: string; phase: string; status: string; error_code: string | null };
+  mission: { id: string; phase: string; status: string; error_code: string | null; error_message: string | null };
   steps: StepSnapshot[];
 };
 
-/** What the execution pill needs on (re)connect: the mission state and every step's status. */
-export async function missionSnapshot(db: Db, mission: MissionRow): Promise<MissionSnapshot> {
-  const { rows } = await db.query<StepSnapshot>(
-    `SELECT step_id, skill, position, status FROM ai_mission_steps WHERE mission_id = $1 ORDER BY position`,
-    [mission.id],
+/**
+ * What the execution pill needs on (re)connect: the mission's state, its error and every step's
+ * status, read in one statement so mission and steps agree. Read it after subscribing to the
+ * mission's events, never from a row fetched before: a change committed in between would be in
+ * neither the snapshot nor the stream.
+ */
+export async function readMissionSnapshot(db: Db, accountId: string, missionId: string): Promise<MissionSnapshot> {
+  const { rows } = await db.query<{
+    id: string;
+    phase: string;
+    status: string;
+    error_code: string | null;
+    error_message: string | null;
+    plan: Plan | null;
+    steps: StepSnapshot[];
+  }>(
+    `SELECT m.id, m.phase, m.status, m.error_code, m.error_message, m.plan,
+            COALESCE((SELECT json_agg(json_build_object('step_id', s.step_id, 'skill', s.skill, 'position', s.position, 'status', s.status)
+                                      ORDER BY s.position)
+                        FROM ai_mission_steps s WHERE s.mission_id = m.id), '[]'::json) AS steps
+       FROM ai_missions m WHERE m.id = $1 AND m.account_id = $2`,
+    [missionId, accountId],
   );
+  const row = rows[0];
+  if (!row) throw notFound('The mission');
+  // Before approval there are no step rows yet: the plan's nodes, all pending, stand in for them.
   const steps =
-    rows.length > 0
-      ? rows
-      : (mission.plan?.dag.nodes ?? []).map((node, index) => ({ step_id: node.id, skill: node.skill, position: index + 1, status: 'pending' }));
-  return { mission: { id: mission.id, phase: mission.phase, status: mission.status, error_code: mission.error_code }, steps };
+    row.steps.length > 0
+      ? row.steps
+      : (row.plan?.dag.nodes ?? []).map((node, index) => ({ step_id: node.id, skill: node.skill, position: index + 1, status: 'pending' }));
+  return {
+    mission: { id: row.id, phase: row.phase, status: row.status, error_code: row.error_code, error_message: row.error_message },
+    steps,
+  };
 }

@@ -107,7 +107,7 @@ export type Credential = {
 
 /** Events of `GET /ai/missions/:id/events`. */
 export type SnapshotEvent = {
-  mission: { id: string; phase: string; status: MissionStatus; error_code?: string | null };
+  mission: { id: string; phase: string; status: MissionStatus; error_code?: string | null; error_message?: string | null };
   steps: { step_id: string; skill: string; position: number; status: StepStatus }[];
 };
 export type StepEvent = { step_id: string; status: StepStatus };
