@@ -121,4 +121,22 @@ describe('secret scan', () => {
     const body = readZip(readFileSync(join(root, 'results/t/trace.zip'))).find((e) => e.name === 'resources/body.json');
     expect(body?.data.toString()).toBe(`{"password":"${'*'.repeat(password.length)}"}`);
   });
+
+  it('masks session tokens the suite never saw, by shape: bearer headers and access_token fields', () => {
+    const token = 'm1at_Zk3vQ9xLr2TsY8wPb4';
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    const network = `{"headers":[{"name":"authorization","value":"Bearer ${token}"},{"name":"x","value":"Bearer ${jwt}"}]}`;
+    const root = tree({
+      'results/t/trace.zip': makeZip({ 'trace.network': network, 'resources/signup.json': `{"access_token":"${token}","user":{}}`, 'trace.trace': 'Bearer' }),
+    });
+    expect(maskInZips([root], [])).toBe(3);
+    const entries = readZip(readFileSync(join(root, 'results/t/trace.zip')));
+    const text = (name: string) => entries.find((e) => e.name === name)?.data.toString();
+    expect(text('trace.network')).toBe(network.replace(token, '*'.repeat(token.length)).replace(jwt, '*'.repeat(jwt.length)));
+    expect(text('resources/signup.json')).toBe(`{"access_token":"${'*'.repeat(token.length)}","user":{}}`);
+    expect(text('trace.trace')).toBe('Bearer');
+    expect(JSON.parse(text('trace.network')!)).toBeTruthy();
+    // Masked once: a second pass finds nothing left to mask.
+    expect(maskInZips([root], [])).toBe(0);
+  });
 });

@@ -80,10 +80,34 @@ function replaceAll(buf: Buffer, needle: Buffer, mask: Buffer): { data: Buffer; 
 }
 
 /**
+ * Session tokens the browser carries for a throwaway user that the suite never sees (the funnel
+ * identity signs up in the page): bearer headers and `access_token` fields (the contract's auth
+ * answers) in a trace's network log. Masked by shape, whatever the token format of the target.
+ */
+// Each shape has three groups: what comes before the token, the token, what comes after it.
+const SESSION_TOKEN_SHAPES = [/(Bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)()/g, /("access_token"\s*:\s*")([^"\\]{8,})(")/g];
+
+function maskSessionTokens(data: Buffer): { data: Buffer; count: number } {
+  // latin1 maps bytes 1:1, so lengths and every byte outside a match are kept.
+  const text = data.toString('latin1');
+  let count = 0;
+  let masked = text;
+  for (const shape of SESSION_TOKEN_SHAPES) {
+    masked = masked.replace(shape, (_match, before: string, token: string, after: string) => {
+      if (/^\*+$/.test(token)) return `${before}${token}${after}`;
+      count++;
+      return `${before}${'*'.repeat(token.length)}${after}`;
+    });
+  }
+  return count === 0 ? { data, count } : { data: Buffer.from(masked, 'latin1'), count };
+}
+
+/**
  * Masks values inside every zip under the roots (traces and their copies in the HTML report), in
  * place, keeping each value's length so JSON and offsets stay valid. For the credentials a run
  * makes up for its throwaway users: the browser really sends them (the signup request body), so the
- * trace's network log holds them; masking keeps traces shareable. Returns how many were masked.
+ * trace's network log holds them; masking keeps traces shareable. Session tokens are masked by
+ * shape too (SESSION_TOKEN_SHAPES). Returns how many were masked.
  */
 export function maskInZips(roots: string[], values: string[]): number {
   const usable = values.filter((v) => v.length >= 8).map((v) => ({ needle: Buffer.from(v), mask: Buffer.from('*'.repeat(Buffer.byteLength(v))) }));
@@ -102,7 +126,9 @@ export function maskInZips(roots: string[], values: string[]): number {
           data = r.data;
           changed += r.count;
         }
-        return { name: entry.name, data };
+        const tokens = maskSessionTokens(data);
+        changed += tokens.count;
+        return { name: entry.name, data: tokens.data };
       });
       if (changed > 0) {
         writeFileSync(file, writeZip(entries));
