@@ -33,6 +33,8 @@ const STEP_3 = /› 3\. Approve → 1-step plan with /;
 const STEP_4 = /› 4\. Execute → instance running on Vultr/;
 const STEP_5 = /› 5\. Try a second instance → UpgradeRequiredCard renders/;
 const STEP_6 = /› 6\. Subscription's daily spend reflects usage/;
+const PREFLIGHT_VULTR_KEY = /^3\. Vultr credential registered.* › GET \/account accepts VULTR_API_KEY/;
+const PREFLIGHT_STRIPE = /^4\. Stripe test mode available/;
 
 export const EXPECTATIONS: Record<FaultName, Expectation> = {
   bootstrap_six_templates: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
@@ -70,7 +72,7 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
   instance_never_running: {
     grep: FUNNEL,
     step: STEP_4,
-    diagnosis: NO_ROW,
+    diagnosis: /likely cause: Provisioning timed out\n {2}seen: .*last Vultr status of \S+: status pending/,
     note: 'caught when PROVISION_TIMEOUT_MS runs out: the self-test lowers it for the stack and the suite alike',
   },
   usage_record_missing: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
@@ -85,21 +87,43 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
       '(POST /jobs/meter?wait=1 on the worker) before every suite run, and the verification teardown must then see it failed',
   },
   worker_not_started: { grep: FUNNEL, step: /^Worker service running/, diagnosis: /likely cause: Worker not running/ },
-  billing_page_500: { grep: FUNNEL, step: STEP_6, diagnosis: NO_ROW },
+  billing_page_500: {
+    grep: FUNNEL,
+    step: STEP_6,
+    diagnosis: /likely cause: Backend answered 5xx\n {2}seen: .*\n {4}\{.*"url":"\/api\/v1\/billing\/spend".*"statusCode":500/,
+  },
   pending_migration: {
     grep: FUNNEL,
     step: /^1\. Dev DB up to date/,
     diagnosis: /likely cause: Pending migrations/,
     note: 'acts on a new database only; every self-test stack starts with --fresh',
   },
+  ai_quota_exhausted: {
+    grep: FUNNEL,
+    step: STEP_2,
+    diagnosis: /likely cause: AI provider quota exhausted/,
+    note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
+  },
+  vultr_rate_limited: { grep: FUNNEL, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API rate limited/ },
+  vultr_unreachable: { grep: FUNNEL, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API unreachable/ },
+  stripe_unreachable: { grep: FUNNEL, step: PREFLIGHT_STRIPE, diagnosis: /likely cause: Stripe API unreachable/ },
+  stripe_webhook_not_delivered: {
+    grep: FUNNEL,
+    step: STEP_1,
+    diagnosis: /likely cause: Stripe webhook not delivered\n {2}seen: not delivered: .*checkout\.session\.completed evt_/,
+  },
 };
 
 /**
  * `--subset=ci`: a fixed third of the faults, one per place the suite can catch a defect
- * (pre-flight with its diagnosis, funnel steps 1, 3, 4, 5 and 6, two negative paths).
+ * (pre-flight with its diagnosis, funnel steps 1, 3, 4, 5 and 6, two negative paths), plus two
+ * pre-flight faults that cost a stack start and seconds: a runbook troubleshooting row (stale plan
+ * limits) and an unreachable cloud API, whose probe tells no answer from a refused key.
  */
 export const CI_SUBSET: readonly FaultName[] = [
   'pending_migration',
+  'stale_plan_limits',
+  'vultr_unreachable',
   'bootstrap_six_templates',
   'cost_730h',
   'usage_record_missing',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listMigrations, migrate, seed } from './migrate';
+import { AI_QUOTA_LIMIT, listMigrations, migrate, seed } from './migrate';
 import { startTestDatabase, type TestDatabase } from './test-database';
 
 describe('migrations and seeds', () => {
@@ -27,6 +27,17 @@ describe('migrations and seeds', () => {
     expect(free.rows[0].limits).toEqual({});
     const pro = await db.pool.query(`SELECT limits, price_cents FROM saas_plans WHERE slug = 'pro_cloud'`);
     expect(pro.rows[0]).toEqual({ limits: { max_node_instances: 50, max_monthly_provisioning_usd: 500 }, price_cents: 4900 });
+  });
+
+  it('seeds the AI provider with its quota unused, or used up under the ai_quota_exhausted fault (new rows only)', async () => {
+    const quota = async () => (await db.pool.query(`SELECT current_quota_usage, quota_limit FROM ai_providers WHERE name = 'pro_cloud'`)).rows;
+    expect(await quota()).toEqual([{ current_quota_usage: 0, quota_limit: AI_QUOTA_LIMIT }]);
+    await seed(db.pool, { vultrApiKey: 'vk_other', credentialsEncryptionKey: 'test-key', aiQuotaExhausted: true });
+    expect(await quota(), 'find-or-create: an existing row is left alone').toEqual([{ current_quota_usage: 0, quota_limit: AI_QUOTA_LIMIT }]);
+    await db.pool.query(`DELETE FROM ai_providers WHERE name = 'pro_cloud'`);
+    await seed(db.pool, { vultrApiKey: 'vk_other', credentialsEncryptionKey: 'test-key', aiQuotaExhausted: true });
+    expect(await quota()).toEqual([{ current_quota_usage: AI_QUOTA_LIMIT, quota_limit: AI_QUOTA_LIMIT }]);
+    await db.pool.query(`UPDATE ai_providers SET current_quota_usage = 0 WHERE name = 'pro_cloud'`);
   });
 
   it('stores the platform-pool key encrypted, never in plaintext', async () => {

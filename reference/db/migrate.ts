@@ -67,7 +67,12 @@ export type SeedOptions = {
   credentialsEncryptionKey: string;
   /** Self-test fault: plan rows written without the Slice C limit keys. */
   stalePlanLimits?: boolean;
+  /** Self-test fault: the AI provider row written with its quota already used up. */
+  aiQuotaExhausted?: boolean;
 };
+
+/** The AI provider's seeded quota (messages); the brief capture consumes one per message. */
+export const AI_QUOTA_LIMIT = 100_000;
 
 /**
  * Find-or-create seeds: existing rows are never updated (the runbook's pre-flight item 2 hazard
@@ -107,7 +112,8 @@ export async function seed(pool: pg.Pool, options: SeedOptions): Promise<void> {
   }
 
   await pool.query(
-    `INSERT INTO ai_providers (name, current_quota_usage, quota_limit) VALUES ('pro_cloud', 0, 100000)
+    `INSERT INTO ai_providers (name, current_quota_usage, quota_limit) VALUES ('pro_cloud', $1, $2)
      ON CONFLICT (name) DO NOTHING`,
+    [options.aiQuotaExhausted ? AI_QUOTA_LIMIT : 0, AI_QUOTA_LIMIT],
   );
 }

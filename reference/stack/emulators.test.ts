@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStackConfig } from '../lib/config';
-import { startStripe, startVultr, stripeOptions } from './emulators';
+import { emulatorPlan, misroutedWebhookUrl, startStripe, startVultr, stripeOptions } from './emulators';
 
 let dir: string;
 
@@ -46,6 +46,23 @@ describe('hosted emulators', () => {
     }
     expect(readFileSync(join(dir, 'vultr.log'), 'utf8')).toMatch(/vultr emulator ready on http:\/\/127\.0\.0\.1:\d+\/v2\nvultr emulator stopped\n$/);
     expect(readFileSync(join(dir, 'stripe.log'), 'utf8')).toMatch(/stripe emulator ready on http:\/\/127\.0\.0\.1:\d+\nstripe emulator stopped\n$/);
+  });
+
+  it('turns the emulator faults into what starts, VULTR_FAULTS and the webhook URL; no fault changes nothing', () => {
+    const config = { baseUrl: 'http://127.0.0.1:4181' };
+    expect(emulatorPlan([], {}, config)).toEqual({
+      vultr: true,
+      stripe: true,
+      vultrFaults: '',
+      stripeWebhookUrl: 'http://127.0.0.1:4181/api/v1/billing/stripe/webhook',
+    });
+    expect(emulatorPlan(['vultr_unreachable', 'stripe_unreachable'], {}, config)).toMatchObject({ vultr: false, stripe: false });
+    expect(emulatorPlan(['instance_never_running', 'vultr_rate_limited'], { VULTR_FAULTS: 'never_running' }, config).vultrFaults).toBe('never_running,rate_limited');
+    expect(emulatorPlan(['stripe_webhook_not_delivered'], { STRIPE_WEBHOOK_URL: 'http://127.0.0.1:9/hook/' }, config).stripeWebhookUrl).toBe('http://127.0.0.1:9/hooks');
+  });
+
+  it('mistypes a webhook URL by one letter, keeping host and query', () => {
+    expect(misroutedWebhookUrl('http://127.0.0.1:3100/api/v1/billing/stripe/webhook?x=1')).toBe('http://127.0.0.1:3100/api/v1/billing/stripe/webhooks?x=1');
   });
 
   it('names the emulator and the problem when one cannot start', async () => {

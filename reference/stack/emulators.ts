@@ -9,6 +9,7 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { portOf, type StackConfig } from '../lib/config';
+import type { FaultName } from '../lib/faults';
 import { readConfig as readVultrConfig } from '../emulators/vultr/config';
 import { startVultrEmulator } from '../emulators/vultr/server';
 import { startStripeEmulator, type StripeEmulatorOptions } from '../emulators/stripe/server';
@@ -37,6 +38,32 @@ export function stripeOptions(config: StackConfig, env: NodeJS.ProcessEnv, stack
     stateFile: join(stackDir, 'stripe-state.json'),
     publicUrl: new URL(config.stripeApiBase).origin,
   };
+}
+
+/**
+ * The stack's faults that live in the emulators: which emulators start, the Vultr emulator's own
+ * fault switches (VULTR_FAULTS, on top of any already set) and the webhook URL Stripe delivers to.
+ */
+export type EmulatorPlan = { vultr: boolean; stripe: boolean; vultrFaults: string; stripeWebhookUrl: string };
+
+export function emulatorPlan(faults: readonly FaultName[], env: NodeJS.ProcessEnv, config: Pick<StackConfig, 'baseUrl'>): EmulatorPlan {
+  const vultrFaults = new Set((env.VULTR_FAULTS ?? '').split(',').map((f) => f.trim()).filter(Boolean));
+  if (faults.includes('instance_never_running')) vultrFaults.add('never_running');
+  if (faults.includes('vultr_rate_limited')) vultrFaults.add('rate_limited');
+  const webhookUrl = env.STRIPE_WEBHOOK_URL || `${config.baseUrl}/api/v1/billing/stripe/webhook`;
+  return {
+    vultr: !faults.includes('vultr_unreachable'),
+    stripe: !faults.includes('stripe_unreachable'),
+    vultrFaults: [...vultrFaults].join(','),
+    stripeWebhookUrl: faults.includes('stripe_webhook_not_delivered') ? misroutedWebhookUrl(webhookUrl) : webhookUrl,
+  };
+}
+
+/** The endpoint as an operator might mistype it in the Stripe dashboard: one letter too many. */
+export function misroutedWebhookUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `${parsed.pathname.replace(/\/+$/, '')}s`;
+  return parsed.toString();
 }
 
 async function host(name: string, logFile: string, start: () => Promise<{ url: string; close(): Promise<void> }>): Promise<HostedEmulator> {

@@ -13,7 +13,7 @@ import { parseFaults, type FaultName } from '../lib/faults';
 import { parseArgs, USAGE, UsageError, type StackArgs } from './args';
 import { bundleEntries } from './bundle';
 import { CHILD_GUARD_FILE, ManagedChild, waitHealthy } from './children';
-import type { HostedEmulator } from './emulators';
+import { emulatorPlan, type HostedEmulator } from './emulators';
 import { fromRepoRoot, REFERENCE_DIR } from './paths';
 import { databaseTarget, startEmbeddedPostgres, stopOrphanedPostgres, type EmbeddedDatabase } from './postgres';
 import { isHealthy, pidAlive, portInUse, sleep } from './probe';
@@ -25,7 +25,7 @@ const CHILD_STOP_GRACE_MS = 5_000;
 /** Node flags of the API server and worker (stack traces through the bundles' source maps). */
 const CHILD_NODE_ARGS = ['--enable-source-maps'];
 /** Faults that change what migrate/seed write: they only bite on a database created with them. */
-const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits'];
+const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits', 'ai_quota_exhausted'];
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -168,6 +168,7 @@ async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: 
       vultrApiKey: config.vultrApiKey,
       credentialsEncryptionKey: config.credentialsEncryptionKey,
       stalePlanLimits: faults.includes('stale_plan_limits'),
+      aiQuotaExhausted: faults.includes('ai_quota_exhausted'),
     });
   };
   const queues = async () => {
@@ -214,7 +215,13 @@ async function bundleChildren(stackDir: string): Promise<{ outputs: Map<string, 
 
 async function startStack(args: StackArgs, config: StackConfig, faults: FaultName[], stackDir: string): Promise<number> {
   const began = performance.now();
-  const parts = partsOf(config).filter((p) => !(p.name === 'worker' && faults.includes('worker_not_started')));
+  const emulated = emulatorPlan(faults, process.env, config);
+  const notStarted = new Set([
+    ...(faults.includes('worker_not_started') ? ['worker'] : []),
+    ...(emulated.vultr ? [] : ['Vultr emulator']),
+    ...(emulated.stripe ? [] : ['Stripe emulator']),
+  ]);
+  const parts = partsOf(config).filter((p) => !notStarted.has(p.name));
   const pidFile = join(stackDir, 'stack.pid');
 
   const ports = new Map<number, string>();
@@ -286,7 +293,6 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     if (process.ppid !== parentPid) void stack.shutdown('the process that started the stack exited', 0);
   }, 250).unref();
 
-  const vultrFaults = [process.env.VULTR_FAULTS, faults.includes('instance_never_running') ? 'never_running' : undefined].filter(Boolean);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: process.env.NODE_ENV || 'production',
@@ -303,7 +309,7 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     STACK_FAULTS: faults.join(','),
     VULTR_API_KEY: config.vultrApiKey,
     VULTR_EMULATOR_KEYS: process.env.VULTR_EMULATOR_KEYS || config.vultrApiKey,
-    VULTR_FAULTS: [...new Set(vultrFaults)].join(','),
+    VULTR_FAULTS: emulated.vultrFaults,
     VULTR_BOOT_DELAY_MS: String(config.vultrBootDelayMs),
     STRIPE_WEBHOOK_URL: process.env.STRIPE_WEBHOOK_URL || `${config.baseUrl}/api/v1/billing/stripe/webhook`,
   };
@@ -348,8 +354,11 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     const emulators = import('./emulators');
     const [databaseReadyMs] = await Promise.all([
       database,
-      emulators.then(({ startVultr }) => startVultr(env, join(logsDir, 'vultr.log'))).then((e) => void stack.emulators.push(e)),
-      emulators.then(({ startStripe }) => startStripe(config, env, stackDir, join(logsDir, 'stripe.log'))).then((e) => void stack.emulators.push(e)),
+      emulated.vultr && emulators.then(({ startVultr }) => startVultr(env, join(logsDir, 'vultr.log'))).then((e) => void stack.emulators.push(e)),
+      emulated.stripe &&
+        emulators
+          .then(({ startStripe }) => startStripe(config, { ...env, STRIPE_WEBHOOK_URL: emulated.stripeWebhookUrl }, stackDir, join(logsDir, 'stripe.log')))
+          .then((e) => void stack.emulators.push(e)),
       // A failed bundle or web build fails the start at once, not after the database.
       api,
       worker,
@@ -376,8 +385,8 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
   }
 
   say(`  web + API  ${config.baseUrl}`);
-  say(`  Vultr      ${config.vultrApiUrl}`);
-  say(`  Stripe     ${config.stripeApiBase}`);
+  say(`  Vultr      ${emulated.vultr ? config.vultrApiUrl : 'not started (fault vultr_unreachable)'}`);
+  say(`  Stripe     ${emulated.stripe ? config.stripeApiBase : 'not started (fault stripe_unreachable)'}`);
   say(`  worker     ${faults.includes('worker_not_started') ? 'not started (fault worker_not_started)' : config.workerHealthUrl}`);
   say(`  Postgres   ${redact(config.databaseUrl)}${config.embeddedDatabase ? ' (embedded)' : ''}`);
   say(`  logs       ${logsDir}`);

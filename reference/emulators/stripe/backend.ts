@@ -665,11 +665,15 @@ export class StripeBackend {
     const created = optionalHash(query, 'created');
     const bounds = created ? readCreatedBounds(created) : undefined;
     const createdExact = created ? undefined : optionalInteger(query, 'created');
+    // Stripe: false lists events still pending or failed at some endpoint; pending_webhooks only
+    // drops when an endpoint answers 2xx, so it is the delivery outcome itself.
+    const deliverySuccess = optionalBoolean(query, 'delivery_success');
     const items = newestFirst(this.state.events).filter(
       (event) =>
         matchesType(event.type, type, types) &&
         (createdExact === undefined || event.created === createdExact) &&
-        (!bounds || bounds(event.created)),
+        (!bounds || bounds(event.created)) &&
+        (deliverySuccess === undefined || (event.pending_webhooks === 0) === deliverySuccess),
     );
     return paginate(items, query, '/v1/events', 'event');
   }

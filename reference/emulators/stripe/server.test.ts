@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
@@ -448,6 +450,73 @@ describe('Stripe emulator through the stripe SDK', () => {
     expect(JSON.stringify(requests)).not.toContain(session.client_secret ?? 'x');
     expect(JSON.stringify(requests)).not.toContain(SECRET_KEY);
     expect((await (await fetch(`${emulator.url}/__emulator/health`)).json()) as object).toMatchObject({ status: 'ok' });
+  });
+});
+
+/** An endpoint that answers every delivery with `status` until it is changed. */
+async function endpointAnswering(status: number): Promise<{ url: string; status: number; close(): Promise<void> }> {
+  const endpoint = { url: '', status, close: () => Promise.resolve() };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(endpoint.status).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/billing/stripe/webhooks`;
+  endpoint.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return endpoint;
+}
+
+describe('Stripe emulator: events by delivery outcome', () => {
+  it('lists an event as delivery_success=false once its endpoint refused every attempt, and true once one answers 2xx', async () => {
+    // The 404 of a mistyped endpoint path, on every attempt (four: three retries).
+    const endpoint = await endpointAnswering(404);
+    const emulator = await startTestEmulator({ webhookUrl: endpoint.url, webhookRetryDelaysMs: [20, 20, 20] });
+    try {
+      const stripe = stripeClient(emulator);
+      const since = Math.floor(Date.now() / 1000);
+      const session = await freeSession(stripe);
+      await confirmCheckout(emulator, session.client_secret ?? '');
+      const gaveUp = await waitFor(async () => {
+        const { webhooks } = (await (await fetch(`${emulator.url}/__emulator/webhooks`)).json()) as {
+          webhooks: { event_id: string; type: string; gave_up: boolean; delivered: boolean; attempts: number }[];
+        };
+        return webhooks.find((hook) => hook.type === 'checkout.session.completed' && hook.gave_up);
+      });
+      expect(gaveUp).toMatchObject({ delivered: false, attempts: 4 });
+
+      const failed = await stripe.events.list({ delivery_success: false, created: { gte: since } });
+      expect(failed.data.map((event) => event.id)).toContain(gaveUp.event_id);
+      expect(failed.data.every((event) => event.pending_webhooks > 0)).toBe(true);
+      const succeeded = await stripe.events.list({ delivery_success: true, created: { gte: since } });
+      expect(succeeded.data.map((event) => event.id)).not.toContain(gaveUp.event_id);
+
+      endpoint.status = 200;
+      const second = await freeSession(stripe);
+      await confirmCheckout(emulator, second.client_secret ?? '', { email: 'second@example.com' });
+      const delivered = await waitFor(async () => {
+        const events = await stripe.events.list({ type: 'checkout.session.completed', delivery_success: true, created: { gte: since } });
+        return events.data[0];
+      });
+      expect(delivered.data.object).toMatchObject({ id: second.id });
+      expect((await stripe.events.list({ delivery_success: false, created: { gte: since } })).data.map((event) => event.id)).not.toContain(delivered.id);
+    } finally {
+      await emulator.close();
+      await endpoint.close();
+    }
+  });
+
+  it('refuses a delivery_success that is not a boolean', async () => {
+    const emulator = await startTestEmulator();
+    try {
+      const response = await fetch(`${emulator.url}/v1/events?delivery_success=maybe`, { headers: { authorization: `Bearer ${SECRET_KEY}` } });
+      expect(response.status).toBe(400);
+    } finally {
+      await emulator.close();
+    }
   });
 });
 

@@ -8,6 +8,7 @@ export class ConfigError extends Error {}
 // The one list of fault switches the emulator knows; each is inert unless named in VULTR_FAULTS.
 export const FAULTS: Record<string, keyof VultrFaults> = {
   never_running: 'neverRunning',
+  rate_limited: 'rateLimited',
 };
 
 const DEFAULT_API_URL = 'http://127.0.0.1:3101/v2';

@@ -33,7 +33,7 @@ describe('readConfig', () => {
       VULTR_OK_DELAY_MS: '0',
       VULTR_RATE_LIMIT_PER_SECOND: '500',
       STACK_DIR: '/tmp/stack-x',
-      VULTR_FAULTS: 'never_running',
+      VULTR_FAULTS: 'never_running, rate_limited',
     });
     expect(options).toMatchObject({
       port: 4105,
@@ -42,7 +42,7 @@ describe('readConfig', () => {
       okDelayMs: 0,
       rateLimitPerSecond: 500,
       stateFile: '/tmp/stack-x/vultr-state.json',
-      faults: { neverRunning: true },
+      faults: { neverRunning: true, rateLimited: true },
     });
   });
 
@@ -59,7 +59,7 @@ describe('readConfig', () => {
     ['a negative boot delay', { VULTR_BOOT_DELAY_MS: '-1' }, /^VULTR_BOOT_DELAY_MS/],
     ['a zero rate limit', { VULTR_RATE_LIMIT_PER_SECOND: '0' }, /at least 1/],
     ['an empty key list', { VULTR_EMULATOR_KEYS: ' , ' }, /at least one API key/],
-    ['an unknown fault', { VULTR_FAULTS: 'never_running,explode' }, /unknown fault "explode" \(known: never_running\)/],
+    ['an unknown fault', { VULTR_FAULTS: 'never_running,explode' }, /unknown fault "explode" \(known: never_running, rate_limited\)/],
   ];
   for (const [name, env, message] of bad) {
     it(`rejects ${name}`, () => {

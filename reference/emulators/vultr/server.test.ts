@@ -392,6 +392,26 @@ describe('vultr emulator rate limit', () => {
   });
 });
 
+describe('vultr emulator rate_limited fault', () => {
+  it('answers every /v2 request with 429, keyed or not, while the journal stays readable', async () => {
+    const emulator = await start({ faults: { rateLimited: true } });
+    try {
+      for (const [method, path, headers] of [
+        ['GET', '/account', AUTH],
+        ['GET', '/regions', {}],
+        ['POST', '/instances', AUTH],
+      ] as const) {
+        const answer = await call(emulator.url, method, path, method === 'POST' ? CREATE : undefined, headers);
+        expect({ path, status: answer.status, body: answer.json }).toEqual({ path, status: 429, body: { error: 'Rate limit exceeded.', status: 429 } });
+      }
+      const journal = await call(new URL(emulator.url).origin, 'GET', '/__emulator/requests', undefined, {});
+      expect((journal.json as { requests: Array<{ status: number }> }).requests.map((r) => r.status)).toEqual([429, 429, 429]);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
 describe('vultr emulator persistence', () => {
   let dir: string;
   beforeAll(async () => {

@@ -14,6 +14,11 @@ import { RateLimiter } from './rate-limit';
 export interface VultrFaults {
   /** Instances stay `pending` forever, for the "instance never reaches running" self-test. */
   neverRunning?: boolean;
+  /**
+   * Every /v2 request answers 429: another client behind the same source IP already spends the
+   * IP's budget (Vultr limits per IP, not per key), for the "Vultr rate limited" self-test.
+   */
+  rateLimited?: boolean;
 }
 
 export interface VultrEmulatorOptions {
@@ -272,7 +277,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-    if (!limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now())) {
+    if (options.faults?.rateLimited === true || !limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now())) {
       sendError(res, 429, 'Rate limit exceeded.');
       return;
     }
