@@ -42,6 +42,14 @@ export function forgedCheckoutCompletedEvent(stripe: Stripe, session: { id: stri
   return { payload, signature: stripe.webhooks.generateTestHeaderString({ payload, secret: FORGER_SECRET }) };
 }
 
+/** Whether an event's object is the customer or one of its objects (session, subscription, invoice). */
+function aboutCustomer(object: unknown, customerId: string): boolean {
+  const { id, object: kind, customer } = (object ?? {}) as { id?: unknown; object?: unknown; customer?: unknown };
+  if (kind === 'customer') return id === customerId;
+  const owner = typeof customer === 'string' ? customer : (customer as { id?: unknown } | null)?.id;
+  return owner === customerId;
+}
+
 export type SubscriptionSummary = { id: string; status: string; customer: string; created: number };
 
 export class Payments {
@@ -54,6 +62,18 @@ export class Payments {
   /** Answers only with a valid secret key; used by pre-flight to prove the key. */
   async probe(): Promise<void> {
     await this.stripe.customers.list({ limit: 1, email: 'preflight-probe@e2e.invalid' });
+  }
+
+  /**
+   * Events created since `since` that Stripe has not delivered to every webhook endpoint: still
+   * pending, or failed (Stripe's own `delivery_success=false`), newest first, up to 100. With a
+   * customer, only the events about that customer (a shared test account has other traffic).
+   */
+  async undeliveredEvents(since: Date, customerId?: string): Promise<{ id: string; type: string; created: number }[]> {
+    const list = await this.stripe.events.list({ delivery_success: false, created: { gte: Math.floor(since.getTime() / 1000) }, limit: 100 });
+    return list.data
+      .filter((e) => customerId === undefined || aboutCustomer(e.data.object, customerId))
+      .map((e) => ({ id: e.id, type: e.type, created: e.created }));
   }
 
   async subscriptionsOfCustomer(customerId: string): Promise<SubscriptionSummary[]> {

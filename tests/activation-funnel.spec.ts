@@ -35,6 +35,7 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
   evidence,
 }) => {
   const { account, api } = await test.step(`1. Sign up → checkout → land on ${config.PROVISIONING_ROUTE}`, async () => {
+    const stepStarted = new Date();
     await registerPage.goto();
     await registerPage.signUp(funnelUser.credentials);
     await expect(page).toHaveURL(CheckoutPage.urlFor(config.CHECKOUT_PLAN));
@@ -48,8 +49,16 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
       .toEqual(config.EXPECTED_BOOTSTRAP_COUNTS);
     await expect.poll(() => backend.subscriptionStatus(account.id), backendPoll('subscription status in the DB')).toBe('active');
     await expect.poll(() => backend.stripeCustomerId(account.id), backendPoll('the account is linked to its Stripe customer')).toBeTruthy();
-    const stripeSubscriptions = await payments.subscriptionsOfCustomer((await backend.stripeCustomerId(account.id))!);
+    const customerId = (await backend.stripeCustomerId(account.id))!;
+    const stripeSubscriptions = await payments.subscriptionsOfCustomer(customerId);
     expect(stripeSubscriptions.map((s) => s.status), 'the Stripe customer has one active subscription').toEqual(['active']);
+    // The return page activates the subscription on its own; the signed webhook must arrive too.
+    await expect
+      .poll(
+        async () => (await payments.undeliveredEvents(stepStarted, customerId)).map((e) => `${e.type} ${e.id}`),
+        backendPoll("Stripe delivered the customer's events to the stack's webhook (Stripe's delivery_success=false lists none)"),
+      )
+      .toEqual([]);
 
     await evidence.attach('step 1: account, bootstrap counts, subscription', {
       account: await backend.account(account.id),
