@@ -40,12 +40,13 @@ export class Cloud {
   }
 
   /**
-   * Instance creations attributable to a moment on: every `POST /v2/instances` the emulator saw
-   * since then (local), else the account's instances at Vultr (a real Vultr has no journal).
+   * Instance creations for the account since a moment: every `POST /v2/instances` the emulator saw
+   * since then asking for the account's tag, or not attributable to any account (local), else the
+   * account's instances at Vultr (a real Vultr has no journal).
    */
   async instanceCreationsSince(since: Date, accountId: string): Promise<CreationEvidence> {
     if (this.config.isLocalTarget) {
-      const entries = await this.journal.instanceCreations(since);
+      const entries = await this.journal.instanceCreations(since, accountTag(accountId));
       return { count: entries.length, source: 'emulator journal', entries };
     }
     const instances = await this.instancesOfAccount(accountId);

@@ -124,6 +124,7 @@ export const journalSchema = z.looseObject({
       status: z.number(),
       time: z.string(),
       duration_ms: z.number().optional(),
+      tags: z.array(z.string()).optional(),
     }),
   ),
 });

@@ -112,6 +112,31 @@ describe('VultrJournal', () => {
     expect((await journal.instanceCreations(since)).map((e) => e.status)).toEqual([202]);
   });
 
+  it("attributes creations to a tag's owner, counting the ones no tag attributes", async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agents.push(agent);
+    const since = new Date('2026-01-01T10:00:00.000Z');
+    const at = '2026-01-01T10:00:01.000Z';
+    agent
+      .get(ORIGIN)
+      .intercept({ path: (p) => p.startsWith('/__emulator/requests?'), method: 'GET' })
+      .reply(200, {
+        requests: [
+          { method: 'POST', path: '/v2/instances', status: 202, time: at, tags: ['account:a1'] },
+          { method: 'POST', path: '/v2/instances', status: 202, time: at, tags: ['account:other'] },
+          { method: 'POST', path: '/v2/instances', status: 400, time: at, tags: [] },
+          { method: 'POST', path: '/v2/instances', status: 202, time: at },
+        ],
+      });
+    const journal = new VultrJournal(emulatorOrigin(`${ORIGIN}/v2`), agent);
+    expect((await journal.instanceCreations(since, 'account:a1')).map((e) => [e.status, e.tags])).toEqual([
+      [202, ['account:a1']],
+      [400, []],
+      [202, undefined],
+    ]);
+  });
+
   it('finds the emulator origin from VULTR_API_URL', () => {
     expect(emulatorOrigin('http://127.0.0.1:3101/v2')).toBe('http://127.0.0.1:3101');
     expect(emulatorOrigin('http://127.0.0.1:3101/v2/')).toBe('http://127.0.0.1:3101');

@@ -153,9 +153,19 @@ export class VultrJournal {
     return journalSchema.parse(response.json).requests;
   }
 
-  /** `POST /v2/instances` calls (instance creations) since a moment. */
-  async instanceCreations(since: Date): Promise<JournalEntry[]> {
+  /**
+   * `POST /v2/instances` calls (instance creations) since a moment. With a tag, the ones that may be
+   * for its owner: those asking for the tag, and those that cannot be attributed (no tags asked
+   * for, or a journal that does not keep them), so a creation is never missed.
+   */
+  async instanceCreations(since: Date, tag?: string): Promise<JournalEntry[]> {
     const entries = await this.requests({ method: 'POST', pathPrefix: '/v2/instances', since });
-    return entries.filter((e) => e.method === 'POST' && INSTANCE_CREATE_PATH.test(e.path) && new Date(e.time) >= since);
+    return entries.filter(
+      (e) =>
+        e.method === 'POST' &&
+        INSTANCE_CREATE_PATH.test(e.path) &&
+        new Date(e.time) >= since &&
+        (tag === undefined || !e.tags || e.tags.length === 0 || e.tags.includes(tag)),
+    );
   }
 }

@@ -3,9 +3,10 @@
  * its own fresh identity, registered through the API and logged in through the /login UI; its
  * cloud resources and rows are rolled back by the fixtures when it ends.
  *
- * Two tests hold Playwright's built-in `-exclusive-` lock, so no other test runs beside them: one
- * switches off the shared platform-pool credential, the other asserts that nobody called Vultr's
- * create endpoint, which only holds while no other test is provisioning.
+ * The tests run in parallel. One holds Playwright's built-in `-exclusive-` lock, so no other test
+ * runs beside it: it switches off the shared platform-pool credential. The quota test's "Vultr was
+ * never called" counts only creations for its own account (the emulator journal keeps the tags a
+ * create asked for), so it needs no lock.
  */
 import { backendPoll, config, expect, test } from '../fixtures';
 import { unwrap } from '../helpers/api';
@@ -93,7 +94,6 @@ test.describe('Missing / invalid credential', () => {
 
 test(
   'Quota guard: a free account over its instance limit gets the UpgradeRequiredCard at once, without a cloud call',
-  { tag: '@exclusive', lock: '-exclusive-' },
   async ({ user, provisioning, backend, cloud, evidence }) => {
     const accountId = await user.account();
 

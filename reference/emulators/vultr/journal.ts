@@ -1,5 +1,6 @@
 // A bounded log of the requests the emulator answered, for offline assertions by the suite.
-// It holds method, path, status and timing only: never headers or bodies, so no key can leak.
+// It holds method, path, status, timing and a creation's requested tags only: never headers or
+// bodies, so no key or password can leak.
 import { InvalidRequest } from './create-request';
 
 export interface JournalEntry {
@@ -8,6 +9,8 @@ export interface JournalEntry {
   status: number;
   time: string;
   duration_ms: number;
+  /** For instance creations: the tags the request asked for (owner attribution, e.g. account:<id>). */
+  tags?: string[];
 }
 
 export class Journal {
@@ -24,7 +27,7 @@ export class Journal {
     this.entries = [];
   }
 
-  // Filters: since=<ISO time> (inclusive), method=<verb>, path_prefix=<path start>.
+  // Filters: since=<ISO time> (inclusive), method=<verb>, path_prefix=<path start>, tag=<one tag>.
   query(params: URLSearchParams): JournalEntry[] {
     const since = params.get('since');
     let sinceMs: number | undefined;
@@ -34,11 +37,13 @@ export class Journal {
     }
     const method = params.get('method')?.toUpperCase();
     const prefix = params.get('path_prefix');
+    const tag = params.get('tag');
     return this.entries.filter(
       (e) =>
         (sinceMs === undefined || Date.parse(e.time) >= sinceMs) &&
         (method === undefined || e.method === method) &&
-        (prefix === null || e.path.startsWith(prefix)),
+        (prefix === null || e.path.startsWith(prefix)) &&
+        (tag === null || (e.tags ?? []).includes(tag)),
     );
   }
 }

@@ -304,7 +304,8 @@ describe('vultr emulator over HTTP', () => {
         ['POST', '/v2/instances', 202],
       ]);
       for (const entry of requests) {
-        expect(Object.keys(entry).sort()).toEqual(['duration_ms', 'method', 'path', 'status', 'time']);
+        const keys = entry.method === 'POST' ? ['duration_ms', 'method', 'path', 'status', 'tags', 'time'] : ['duration_ms', 'method', 'path', 'status', 'time'];
+        expect(Object.keys(entry).sort()).toEqual(keys);
         expect(new Date(entry.time as string).toISOString()).toBe(entry.time);
         expect(entry.duration_ms).toEqual(expect.any(Number));
       }
@@ -330,6 +331,21 @@ describe('vultr emulator over HTTP', () => {
       expect(since.requests.map((r) => r.path)).toEqual(['/v2/instances', '/v2/plans']);
       const bad = await call(origin, 'GET', '/__emulator/requests?since=yesterday', undefined, {});
       expect(bad.status).toBe(400);
+    });
+
+    it("keeps a creation's requested tags, even for a refused create, and filters by tag", async () => {
+      await call(base, 'POST', '/instances', { ...CREATE, tags: ['account:a1', 'm1'] });
+      await call(base, 'POST', '/instances', { ...CREATE, region: 'nowhere', tags: ['account:a2'] });
+      await call(base, 'POST', '/instances', { ...CREATE, tags: undefined });
+
+      const all = (await call(origin, 'GET', '/__emulator/requests?method=post', undefined, {})).json as { requests: Array<{ status: number; tags?: string[] }> };
+      expect(all.requests.map((r) => [r.status, r.tags])).toEqual([
+        [202, ['account:a1', 'm1']],
+        [400, ['account:a2']],
+        [202, []],
+      ]);
+      const a2 = (await call(origin, 'GET', '/__emulator/requests?tag=account:a2', undefined, {})).json as { requests: Array<{ status: number }> };
+      expect(a2.requests.map((r) => r.status)).toEqual([400]);
     });
 
     it('is emptied by DELETE and does not record its own calls', async () => {

@@ -63,6 +63,17 @@ interface RequestContext {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** What the journal keeps of this request beyond method, path and status. */
+  note: JournalNote;
+}
+
+type JournalNote = { tags?: string[] };
+
+/** The tags a create request asks for, read before validation so a refused create is attributed too. */
+function requestedTags(body: unknown): string[] {
+  const { tags, tag } = (body ?? {}) as { tags?: unknown; tag?: unknown };
+  const list = Array.isArray(tags) ? tags : [];
+  return [...list, tag].filter((t): t is string => typeof t === 'string');
 }
 
 type Reply = { status: number; body?: unknown };
@@ -233,7 +244,10 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       method: 'POST',
       pattern: /^\/v2\/instances$/,
       auth: true,
-      handle: ({ body }) => {
+      handle: ({ body, note }) => {
+        // Tags name an instance's owner (the stack tags account:<id>): the journal keeps them so a
+        // test can tell which account a creation was for. They are not secret; keys never are kept.
+        note.tags = requestedTags(body);
         const spec = parseCreateRequest(body);
         const now = Date.now();
         const record = store.create(spec, now);
@@ -276,7 +290,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
     return match !== null && keys.has(match[1] ?? '');
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, note: JournalNote): Promise<void> {
     if (options.faults?.rateLimited === true || !limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now())) {
       sendError(res, 429, 'Rate limit exceeded.');
       return;
@@ -293,7 +307,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
         return;
       }
       const body = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await readJson(req) : undefined;
-      const reply = route.handle({ params: match.slice(1), query, body });
+      const reply = route.handle({ params: match.slice(1), query, body, note });
       if (reply.status === 204) res.writeHead(204).end();
       else sendJson(res, reply.status, reply.body);
       return;
@@ -328,11 +342,12 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       handleEmulator(req, res, path, query);
       return;
     }
+    const note: JournalNote = {};
     res.on('finish', () => {
       const duration = Math.round((performance.now() - startedAt) * 1000) / 1000;
-      journal.record({ method: req.method ?? 'GET', path: rawUrl, status: res.statusCode, time, duration_ms: duration });
+      journal.record({ method: req.method ?? 'GET', path: rawUrl, status: res.statusCode, time, duration_ms: duration, ...note });
     });
-    await handleApi(req, res, path, query);
+    await handleApi(req, res, path, query, note);
   }
 
   const server = createServer((req, res) => {
