@@ -64,7 +64,10 @@ setup('3. Vultr credential registered on the platform pool, and VULTR_API_KEY va
       () => 'accepted',
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );
-    expect(answer, 'VULTR_API_KEY must be a valid Vultr key (the one registered on the platform pool): set it in .env').toBe('accepted');
+    expect(
+      answer,
+      `GET ${config.VULTR_API_URL}/account must accept VULTR_API_KEY: a rejected key (401/403) needs the platform pool's valid key in .env; no answer or a 429 means Vultr is unreachable or rate limiting (see the diagnosis)`,
+    ).toBe('accepted');
   });
 });
 
