@@ -337,12 +337,14 @@ describe('vultr emulator over HTTP', () => {
       await call(base, 'POST', '/instances', { ...CREATE, tags: ['account:a1', 'm1'] });
       await call(base, 'POST', '/instances', { ...CREATE, region: 'nowhere', tags: ['account:a2'] });
       await call(base, 'POST', '/instances', { ...CREATE, tags: undefined });
+      await call(base, 'POST', '/instances', { ...CREATE, tags: ['account:a3'] }, { authorization: 'Bearer wrong' });
 
       const all = (await call(origin, 'GET', '/__emulator/requests?method=post', undefined, {})).json as { requests: Array<{ status: number; tags?: string[] }> };
       expect(all.requests.map((r) => [r.status, r.tags])).toEqual([
         [202, ['account:a1', 'm1']],
         [400, ['account:a2']],
         [202, []],
+        [401, ['account:a3']],
       ]);
       const a2 = (await call(origin, 'GET', '/__emulator/requests?tag=account:a2', undefined, {})).json as { requests: Array<{ status: number }> };
       expect(a2.requests.map((r) => r.status)).toEqual([400]);

@@ -63,8 +63,6 @@ interface RequestContext {
   params: string[];
   query: URLSearchParams;
   body: unknown;
-  /** What the journal keeps of this request beyond method, path and status. */
-  note: JournalNote;
 }
 
 type JournalNote = { tags?: string[] };
@@ -83,6 +81,8 @@ interface Route {
   pattern: RegExp;
   auth: boolean;
   handle(ctx: RequestContext): Reply;
+  /** What the journal keeps of the request body, even when the call is refused (429, 401, 400). */
+  note?(body: unknown): JournalNote;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -113,11 +113,22 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req);
-  if (text.trim() === '') return {};
+type BodyRead = { text: string } | { error: unknown };
+
+/** Reads the body once, keeping a failure (too large) for whoever parses it. */
+async function readBodyOnce(req: IncomingMessage): Promise<BodyRead> {
   try {
-    return JSON.parse(text);
+    return { text: await readBody(req) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function parseJson(read: BodyRead): unknown {
+  if ('error' in read) throw read.error;
+  if (read.text.trim() === '') return {};
+  try {
+    return JSON.parse(read.text);
   } catch {
     throw new HttpError(400, 'Invalid JSON body.');
   }
@@ -244,10 +255,10 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       method: 'POST',
       pattern: /^\/v2\/instances$/,
       auth: true,
-      handle: ({ body, note }) => {
-        // Tags name an instance's owner (the stack tags account:<id>): the journal keeps them so a
-        // test can tell which account a creation was for. They are not secret; keys never are kept.
-        note.tags = requestedTags(body);
+      // Tags name an instance's owner (the stack tags account:<id>): the journal keeps them so a
+      // test can tell which account a creation was for. They are not secret; keys never are kept.
+      note: (body) => ({ tags: requestedTags(body) }),
+      handle: ({ body }) => {
         const spec = parseCreateRequest(body);
         const now = Date.now();
         const record = store.create(spec, now);
@@ -291,10 +302,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, note: JournalNote): Promise<void> {
-    if (options.faults?.rateLimited === true || !limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now())) {
-      sendError(res, 429, 'Rate limit exceeded.');
-      return;
-    }
+    const limited = options.faults?.rateLimited === true || !limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now());
     const method = req.method ?? 'GET';
     let pathMatched = false;
     for (const route of routes) {
@@ -302,17 +310,31 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       if (!match) continue;
       pathMatched = true;
       if (route.method !== method) continue;
+      const read = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await readBodyOnce(req) : undefined;
+      if (route.note && read) {
+        let lenient: unknown;
+        try {
+          lenient = parseJson(read);
+        } catch {
+          lenient = undefined;
+        }
+        Object.assign(note, route.note(lenient));
+      }
+      if (limited) {
+        sendError(res, 429, 'Rate limit exceeded.');
+        return;
+      }
       if (route.auth && !authorized(req)) {
         sendError(res, 401, 'Invalid API token.');
         return;
       }
-      const body = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await readJson(req) : undefined;
-      const reply = route.handle({ params: match.slice(1), query, body, note });
+      const reply = route.handle({ params: match.slice(1), query, body: read ? parseJson(read) : undefined });
       if (reply.status === 204) res.writeHead(204).end();
       else sendJson(res, reply.status, reply.body);
       return;
     }
-    if (pathMatched) sendError(res, 405, 'Method not allowed.');
+    if (limited) sendError(res, 429, 'Rate limit exceeded.');
+    else if (pathMatched) sendError(res, 405, 'Method not allowed.');
     else sendError(res, 404, 'Not found.');
   }
 
