@@ -18,6 +18,7 @@ function setup() {
       sleeps.push(ms);
     },
     random: () => 0.5,
+    minIntervalMs: 0,
   });
   return { agent, pool: agent.get(ORIGIN), client, sleeps };
 }
@@ -89,6 +90,34 @@ describe('VultrClient', () => {
       .intercept({ path: '/v2/instances?tag=account%3Aa1&per_page=100&cursor=c2', method: 'GET' })
       .reply(200, { instances: [instance('i2', ['account:a1']), instance('i3', ['account:other'])], meta: { total: 2, links: { next: '', prev: 'c1' } } });
     expect((await client.instancesByTag('account:a1')).map((i) => i.id)).toEqual(['i1', 'i2']);
+  });
+});
+
+describe('VultrClient pacing', () => {
+  it('starts calls at least minIntervalMs apart, also when they are made at once', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agents.push(agent);
+    agent.get(ORIGIN).intercept({ path: '/v2/account', method: 'GET' }).reply(200, { account: { name: 'x' } }).times(4);
+    let clock = 1_000;
+    const waits: number[] = [];
+    const client = new VultrClient({
+      baseUrl: `${ORIGIN}/v2`,
+      apiKey: KEY,
+      dispatcher: agent,
+      minIntervalMs: 50,
+      now: () => clock,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    // Three at the same moment: the first goes at once, the others wait for their slots.
+    await Promise.all([client.account(), client.account(), client.account()]);
+    expect(waits).toEqual([50, 100]);
+    // Long after the last slot, a call does not wait.
+    clock += 1_000;
+    await client.account();
+    expect(waits).toEqual([50, 100]);
   });
 });
 

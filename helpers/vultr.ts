@@ -1,7 +1,9 @@
 /**
  * The Vultr v2 API as the suite needs it (contract section 7): prove a key, read an instance,
  * list an account's instances by tag, delete instances. Vultr rate-limits per source IP (>30 req/s
- * gives 429), so every call backs off on 429 with bounded exponential delays and full jitter.
+ * gives 429), so calls are paced (at most one per `minIntervalMs`, 20 a second by default, leaving
+ * room for the backend when both share an IP) and back off on 429 with bounded exponential delays
+ * and full jitter.
  * The local emulator's request journal lives beside it (it is outside /v2 and needs no key).
  */
 import type { Dispatcher } from 'undici';
@@ -44,7 +46,12 @@ export type VultrClientOptions = {
   backoff?: Backoff;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Least time between two calls' starts; a rollback of a long run lists one tag per account. */
+  minIntervalMs?: number;
+  now?: () => number;
 };
+
+export const DEFAULT_MIN_INTERVAL_MS = 50;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -53,18 +60,31 @@ export class VultrClient {
   private readonly backoff: Backoff;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly now: () => number;
+  /** When the next call may start; reserved synchronously, so concurrent callers queue up. */
+  private nextSlot = 0;
 
   constructor(private readonly options: VultrClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Waits for this call's turn: calls start at least `minIntervalMs` apart. */
+  private async paced(): Promise<void> {
+    const now = this.now();
+    const slot = Math.max(now, this.nextSlot);
+    this.nextSlot = slot + (this.options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    if (slot > now) await this.sleep(slot - now);
   }
 
   /** One call, retried only on 429; the last 429 is returned like any other answer. */
   private async call(path: string, call: HttpCall = {}): Promise<HttpResponse> {
     const url = `${this.baseUrl}${path}`;
     for (let attempt = 0; ; attempt++) {
+      await this.paced();
       const response = await httpJson(this.options.dispatcher, url, {
         ...call,
         headers: { authorization: `Bearer ${this.options.apiKey}`, ...call.headers },
