@@ -104,6 +104,12 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     diagnosis: /likely cause: AI provider quota exhausted/,
     note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
   },
+  platform_credential_missing: {
+    grep: FUNNEL,
+    step: /^3\. Vultr credential registered on the platform pool.* › An active platform-pool credential exists/,
+    diagnosis: /likely cause: Provider credentials missing\n {2}seen: no active platform-pool credential/,
+    note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
+  },
   vultr_rate_limited: { grep: FUNNEL, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API rate limited/ },
   vultr_unreachable: { grep: FUNNEL, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API unreachable/ },
   stripe_unreachable: { grep: FUNNEL, step: PREFLIGHT_STRIPE, diagnosis: /likely cause: Stripe API unreachable/ },

@@ -29,6 +29,16 @@ describe('migrations and seeds', () => {
     expect(pro.rows[0]).toEqual({ limits: { max_node_instances: 50, max_monthly_provisioning_usd: 500 }, price_cents: 4900 });
   });
 
+  it('registers the platform-pool credential, except under the platform_credential_missing fault', async () => {
+    const credentials = async () => (await db.pool.query('SELECT is_active FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL')).rows;
+    expect(await credentials()).toEqual([{ is_active: true }]);
+    await db.pool.query('DELETE FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL');
+    await seed(db.pool, { vultrApiKey: 'vk_test_platform_pool', credentialsEncryptionKey: 'test-key', platformCredentialMissing: true });
+    expect(await credentials()).toEqual([]);
+    await seed(db.pool, { vultrApiKey: 'vk_test_platform_pool', credentialsEncryptionKey: 'test-key' });
+    expect(await credentials()).toEqual([{ is_active: true }]);
+  });
+
   it('seeds the AI provider with its quota unused, or used up under the ai_quota_exhausted fault (new rows only)', async () => {
     const quota = async () => (await db.pool.query(`SELECT current_quota_usage, quota_limit FROM ai_providers WHERE name = 'pro_cloud'`)).rows;
     expect(await quota()).toEqual([{ current_quota_usage: 0, quota_limit: AI_QUOTA_LIMIT }]);

@@ -69,6 +69,8 @@ export type SeedOptions = {
   stalePlanLimits?: boolean;
   /** Self-test fault: the AI provider row written with its quota already used up. */
   aiQuotaExhausted?: boolean;
+  /** Self-test fault: no platform-pool Vultr credential is registered. */
+  platformCredentialMissing?: boolean;
 };
 
 /** The AI provider's seeded quota (messages); the brief capture consumes one per message. */
@@ -103,7 +105,7 @@ export async function seed(pool: pg.Pool, options: SeedOptions): Promise<void> {
   if (!providerId) throw new Error('seed: the canonical Pro Cloud provider row is missing');
 
   const pool_credential = await pool.query('SELECT 1 FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL');
-  if (pool_credential.rowCount === 0) {
+  if (pool_credential.rowCount === 0 && !options.platformCredentialMissing) {
     await pool.query(
       `INSERT INTO system_provider_credentials (account_id, provider_id, scope, credentials, key_last4, is_active)
        VALUES (NULL, $1, 1, $2, $3, true)`,

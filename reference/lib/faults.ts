@@ -27,6 +27,7 @@ export const FAULTS = {
   worker_not_started: 'the stack does not start the worker',
   billing_page_500: 'the billing spend endpoint answers 500',
   pending_migration: 'the last migration (usage records) is not applied',
+  platform_credential_missing: 'the seed registers no platform-pool Vultr credential',
   ai_quota_exhausted: 'the AI provider pro_cloud is seeded with its quota used up (current_quota_usage = quota_limit)',
   vultr_rate_limited: 'another client behind the same source IP spends its Vultr budget: every Vultr API call answers 429',
   vultr_unreachable: 'the Vultr API cannot be reached (the stack does not start its Vultr emulator)',

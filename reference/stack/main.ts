@@ -169,6 +169,7 @@ async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: 
       credentialsEncryptionKey: config.credentialsEncryptionKey,
       stalePlanLimits: faults.includes('stale_plan_limits'),
       aiQuotaExhausted: faults.includes('ai_quota_exhausted'),
+      platformCredentialMissing: faults.includes('platform_credential_missing'),
     });
   };
   const queues = async () => {
