@@ -59,6 +59,9 @@ function world() {
     async instancesByTag(tag) {
       return [...vultr].filter(([, tags]) => tags.includes(tag)).map(([id]) => ({ id }));
     },
+    async allInstances() {
+      return [...vultr].map(([id, tags]) => ({ id, tags }));
+    },
     async deleteInstance(id) {
       return vultr.delete(id) ? 'deleted' : 'already_gone';
     },
@@ -69,6 +72,38 @@ function world() {
 const options = { domain: 'e2e.test' };
 
 describe('rollback', () => {
+  it('lists the Vultr account once, not one tag per account, when a run has many accounts', async () => {
+    const w = world();
+    const extra = ['acc-x1', 'acc-x2', 'acc-x3'].map((id, i) => ({ account_id: id, email: `e2e+run1-user-w${i + 2}r0t0-dddddd@e2e.test` }));
+    const store = {
+      ...w.store,
+      async accountsByEmailPattern(pattern: string, createdBefore?: Date) {
+        return [...(await w.store.accountsByEmailPattern(pattern, createdBefore)), ...extra];
+      },
+    };
+    w.vultr.set('v-x2', ['account:acc-x2']);
+    const calls: string[] = [];
+    const cloud: RollbackCloud = {
+      instancesByTag: async (tag) => {
+        calls.push(`tag ${tag}`);
+        return w.cloud.instancesByTag(tag);
+      },
+      allInstances: async () => {
+        calls.push('all');
+        return w.cloud.allInstances();
+      },
+      deleteInstance: (id) => w.cloud.deleteInstance(id),
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud }, options);
+    expect(calls).toEqual(['all']);
+    expect(report.cloudInstances.map((i) => [i.id, i.accountId, i.foundVia.join('+')]).sort()).toEqual([
+      ['v-funnel', 'acc-funnel', 'db+tag'],
+      ['v-orphan', 'acc-user', 'tag'],
+      ['v-x2', 'acc-x2', 'tag'],
+    ]);
+    expect([...w.vultr.keys()], "the stranger's instance is untouched").toEqual(['v-human']);
+  });
+
   it('waits for a mission the worker is still provisioning before deleting anything', async () => {
     const w = world();
     const mission = { id: 'm1', account_id: 'acc-funnel', status: 'running' };
@@ -156,6 +191,9 @@ describe('rollback', () => {
     const w = world();
     const failing: RollbackCloud = {
       instancesByTag: async () => {
+        throw new Error('Vultr GET /v2/instances answered 500');
+      },
+      allInstances: async () => {
         throw new Error('Vultr GET /v2/instances answered 500');
       },
       deleteInstance: async () => {

@@ -26,6 +26,7 @@ export type RollbackStore = {
 
 export type RollbackCloud = {
   instancesByTag(tag: string): Promise<{ id: string }[]>;
+  allInstances(): Promise<{ id: string; tags: string[] }[]>;
   deleteInstance(id: string): Promise<'deleted' | 'already_gone'>;
 };
 
@@ -81,6 +82,9 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Up to this many accounts, their instances are listed by tag; above it, the Vultr account's all at once. */
+export const TAG_LISTINGS_UP_TO = 3;
+
 export async function rollback(
   selector: RollbackSelector,
   deps: { store: RollbackStore; cloud: RollbackCloud },
@@ -109,11 +113,27 @@ export async function rollback(
 
   const nodeInstances = await deps.store.nodeInstances(accountIds);
   for (const row of nodeInstances) if (row.provider_instance_id) found(row.provider_instance_id, row.account_id, 'db');
-  for (const accountId of accountIds) {
+  if (accountIds.length > TAG_LISTINGS_UP_TO) {
+    // A run's rollback covers every account of the run: one listing of the Vultr account beats one
+    // per tag (Vultr allows 30 requests a second per IP, and the calls are paced below that).
     try {
-      for (const instance of await deps.cloud.instancesByTag(accountTag(accountId))) found(instance.id, accountId, 'tag');
+      const owners = new Map(accountIds.map((id) => [accountTag(id), id]));
+      for (const instance of await deps.cloud.allInstances()) {
+        for (const tag of instance.tags) {
+          const accountId = owners.get(tag);
+          if (accountId) found(instance.id, accountId, 'tag');
+        }
+      }
     } catch (error) {
-      report.problems.push(`listing Vultr instances tagged ${accountTag(accountId)}: ${message(error)}`);
+      report.problems.push(`listing Vultr instances: ${message(error)}`);
+    }
+  } else {
+    for (const accountId of accountIds) {
+      try {
+        for (const instance of await deps.cloud.instancesByTag(accountTag(accountId))) found(instance.id, accountId, 'tag');
+      } catch (error) {
+        report.problems.push(`listing Vultr instances tagged ${accountTag(accountId)}: ${message(error)}`);
+      }
     }
   }
 

@@ -118,21 +118,29 @@ export class VultrClient {
 
   /** Every instance carrying a tag, following the cursor through all pages. */
   async instancesByTag(tag: string): Promise<VultrInstance[]> {
+    // Vultr deprecated `tag` in favour of `tags`; filter here too in case a deployment ignores the query.
+    return (await this.listInstances({ tag, per_page: '100' })).filter((i) => i.tags.includes(tag));
+  }
+
+  /** Every instance of the Vultr account, 500 a page: one listing instead of one per tag. */
+  async allInstances(): Promise<VultrInstance[]> {
+    return this.listInstances({ per_page: '500' });
+  }
+
+  private async listInstances(filter: Record<string, string>): Promise<VultrInstance[]> {
     const found: VultrInstance[] = [];
     let cursor = '';
     for (let page = 0; page < 100; page++) {
-      const query = new URLSearchParams({ tag, per_page: '100' });
+      const query = new URLSearchParams(filter);
       if (cursor) query.set('cursor', cursor);
-      const path = `/instances?${query.toString()}`;
-      const response = await this.call(path);
+      const response = await this.call(`/instances?${query.toString()}`);
       if (response.status !== 200) this.fail('GET', '/instances', response);
       const body = vultrInstanceListSchema.parse(response.json);
-      // Vultr deprecated `tag` in favour of `tags`; filter here too in case a deployment ignores the query.
-      found.push(...body.instances.filter((i) => i.tags.includes(tag)));
+      found.push(...body.instances);
       cursor = body.meta?.links?.next ?? '';
       if (!cursor) return found;
     }
-    throw new Error(`Vultr GET /instances: more than 100 pages for tag ${tag}`);
+    throw new Error(`Vultr GET /instances: more than 100 pages (${new URLSearchParams(filter).toString()})`);
   }
 
   /** 204 → deleted; 404 → it was already gone (so rollback can run twice). */
