@@ -19,6 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { configFile, flagValue, startCli, UsageError } from './lib/cli';
 import { busyPorts } from './lib/ports';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -66,7 +67,7 @@ reports/bench.md and reports/bench.json (medians of the runs).
   --out=dir         where to write bench.md and bench.json (default: reports), e.g. to keep a proposal's figures apart
   --help            this text`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export type BenchOptions = { runs: number; quick: boolean; repeatEach: number; workers: number | undefined; config: string; out: string; help: boolean };
 
@@ -81,28 +82,19 @@ function wholeNumber(name: string, value: string, min: number, max: number): num
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const options: BenchOptions = { runs: 3, quick: false, repeatEach: 10, workers: undefined, config: 'playwright.config.ts', out: 'reports', help: false };
-  const valueOf = (name: string, arg: string, i: number): [string, number] => {
-    if (arg.startsWith(`${name}=`)) return [arg.slice(name.length + 1), i];
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} expects a value, e.g. ${name}=${EXAMPLES[name]}`);
-    return [next, i + 1];
-  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const name = arg.split('=')[0]!;
     if (arg === '--quick') options.quick = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (name in EXAMPLES) {
-      const [value, next] = valueOf(name, arg, i);
+      const [value, next] = flagValue(argv, i, name, EXAMPLES[name]!);
       i = next;
       if (name === '--runs') options.runs = wholeNumber(name, value, 1, 20);
       else if (name === '--repeat-each') options.repeatEach = wholeNumber(name, value, 2, 50);
       else if (name === '--workers') options.workers = wholeNumber(name, value, 1, 16);
       else if (name === '--out') options.out = value;
-      else {
-        if (!/\.(ts|mts|js|mjs)$/.test(value)) throw new UsageError(`--config expects a Playwright config file (.ts or .js), got "${value}"`);
-        options.config = value;
-      }
+      else options.config = configFile(value);
     } else throw new UsageError(`unknown argument "${arg}" (try --help)`);
   }
   if (options.quick && argv.some((a) => a.startsWith('--repeat-each'))) throw new UsageError('--quick skips the repeat runs: drop --repeat-each or --quick');
@@ -1122,26 +1114,9 @@ export function renderMarkdown(r: BenchResult): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = parseBenchArgs(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`bench: ${error.message}`);
-      console.error(USAGE.split('\n')[0]);
-      return 2;
-    }
-    throw error;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const configPath = resolve(ROOT, options.config);
-  if (!existsSync(configPath)) {
-    console.error(`bench: --config: no such file ${options.config}`);
-    return 2;
-  }
+  const start = startCli('bench', argv, parseBenchArgs, USAGE, ROOT);
+  if ('exitCode' in start) return start.exitCode;
+  const { options, configPath } = start;
   if (process.platform !== 'linux') {
     console.error('bench: needs Linux (/proc) to sample memory');
     return 2;

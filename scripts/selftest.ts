@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { configFile, flagValue, startCli, UsageError } from './lib/cli';
 import { busyPorts } from './lib/ports';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +52,7 @@ reports/tmp/selftest/selftest.md and .json).
   --config=file  the Playwright config to run (default: playwright.config.ts), e.g. a proposed project graph
   --help         this text`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export type Options = { only: string[] | undefined; subset: 'ci' | undefined; keepGoing: boolean; config: string; help: boolean };
 
@@ -61,18 +62,13 @@ const EXAMPLES: Record<string, string> = { '--only': 'cost_730h', '--subset': 'c
 
 export function parseFlags(argv: string[]): Options {
   const options: Options = { only: undefined, subset: undefined, keepGoing: false, config: DEFAULT_CONFIG, help: false };
-  const valueOf = (name: string, arg: string, i: number): [string, number] => {
-    if (arg.startsWith(`${name}=`)) return [arg.slice(name.length + 1), i];
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith('--')) throw new UsageError(`${name} expects a value, e.g. ${name}=${EXAMPLES[name]}`);
-    return [next, i + 1];
-  };
+  const valueOf = (name: string, i: number) => flagValue(argv, i, name, EXAMPLES[name]!);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--keep-going') options.keepGoing = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
-      const [value, next] = valueOf('--only', arg, i);
+      const [value, next] = valueOf('--only', i);
       i = next;
       const names = [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))];
       if (names.length === 0) throw new UsageError('--only expects a comma list of fault names (or "clean"), e.g. --only=cost_730h');
@@ -80,15 +76,14 @@ export function parseFlags(argv: string[]): Options {
       if (unknown.length > 0) throw new UsageError(`--only: unknown fault(s) ${unknown.join(', ')}; known: clean, ${Object.keys(FAULTS).join(', ')}`);
       options.only = names;
     } else if (arg === '--subset' || arg.startsWith('--subset=')) {
-      const [value, next] = valueOf('--subset', arg, i);
+      const [value, next] = valueOf('--subset', i);
       i = next;
       if (value !== 'ci') throw new UsageError(`--subset: unknown subset "${value}"; the one subset is ci`);
       options.subset = 'ci';
     } else if (arg === '--config' || arg.startsWith('--config=')) {
-      const [value, next] = valueOf('--config', arg, i);
+      const [value, next] = valueOf('--config', i);
       i = next;
-      if (!/\.(ts|mts|js|mjs)$/.test(value)) throw new UsageError(`--config expects a Playwright config file (.ts or .js), got "${value}"`);
-      options.config = value;
+      options.config = configFile(value);
     } else throw new UsageError(`unknown argument "${arg}" (try --help)`);
   }
   if (options.only && options.subset) throw new UsageError('--only and --subset select runs two ways: give one of them');
@@ -749,25 +744,9 @@ function writeReports(summary: Summary, paths: { markdown: string; json: string 
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: Options;
-  try {
-    options = parseFlags(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`selftest: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const baseConfig = resolve(ROOT, options.config);
-  if (!existsSync(baseConfig)) {
-    console.error(`selftest: --config: no such file ${options.config}`);
-    return 2;
-  }
+  const start = startCli('selftest', argv, parseFlags, USAGE, ROOT);
+  if ('exitCode' in start) return start.exitCode;
+  const { options, configPath: baseConfig } = start;
   const busy = await busyPorts(Object.values(PORTS));
   if (busy.length > 0) {
     console.error(`selftest: port(s) ${busy.join(', ')} already in use (another self-test?); the self-test needs ${PORTS.base}-${PORTS.postgres} free`);

@@ -39,6 +39,7 @@ import {
   type RunningStack,
   type SuiteReport,
 } from './bench';
+import { configFile, flagValue, startCli, UsageError } from './lib/cli';
 import { busyPorts } from './lib/ports';
 
 export const SHARD_PORTS: Ports[] = [
@@ -58,7 +59,7 @@ that the merged report holds every test as often as Playwright plans it and that
   --config=file  the Playwright config to shard (default: playwright.config.ts), e.g. a proposed change
   --help         this text`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export type ShardOptions = { config: string; help: boolean };
 
@@ -68,10 +69,10 @@ export function parseShardArgs(argv: string[]): ShardOptions {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') options.help = true;
     else if (arg === '--config' || arg.startsWith('--config=')) {
-      const value = arg === '--config' ? argv[++i] : arg.slice('--config='.length);
-      if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError('--config expects a value, e.g. --config=playwright.config.ts');
-      if (!/\.(ts|mts|js|mjs)$/.test(value)) throw new UsageError(`--config expects a Playwright config file (.ts or .js), got "${value}"`);
-      options.config = value;
+      const [value, next] = flagValue(argv, i, '--config', 'playwright.config.ts');
+      i = next;
+      if (value === '') throw new UsageError('--config expects a value, e.g. --config=playwright.config.ts');
+      options.config = configFile(value);
     } else throw new UsageError(`unknown argument "${arg}" (try --help)`);
   }
   return options;
@@ -196,26 +197,9 @@ function readReport(path: string): SuiteReport {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let options: ShardOptions;
-  try {
-    options = parseShardArgs(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`shard-local: ${error.message}`);
-      console.error(USAGE.split('\n')[0]);
-      return 2;
-    }
-    throw error;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const config = resolve(ROOT, options.config);
-  if (!existsSync(config)) {
-    console.error(`shard-local: --config: no such file ${options.config}`);
-    return 2;
-  }
+  const start = startCli('shard-local', argv, parseShardArgs, USAGE, ROOT);
+  if ('exitCode' in start) return start.exitCode;
+  const { configPath: config } = start;
   const say = (line: string) => console.log(`shard-local: ${line}`);
   const busy = await busyPorts(SHARD_PORTS.flatMap(portList));
   if (busy.length > 0) {
