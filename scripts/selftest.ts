@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { configFile, flagValue, startCli, UsageError } from './lib/cli';
-import { busyPorts } from './lib/ports';
+import { busyPorts } from '../reference/stack/probe';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';

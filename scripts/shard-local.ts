@@ -40,7 +40,7 @@ import {
   type SuiteReport,
 } from './bench';
 import { configFile, flagValue, startCli, UsageError } from './lib/cli';
-import { busyPorts } from './lib/ports';
+import { busyPorts } from '../reference/stack/probe';
 
 export const SHARD_PORTS: Ports[] = [
   { base: 4201, vultr: 4202, stripe: 4203, worker: 4204, postgres: 4205 },

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { portOf, type StackConfig } from '../lib/config';
 import { REFERENCE_DIR } from '../stack/paths';
 import { databaseTarget } from '../stack/postgres';
-import { portInUse, sleep } from '../stack/probe';
+import { busyPorts, sleep } from '../stack/probe';
 import { loadStackConfig } from '../stack/stack-config';
 
 const RUNS = 3;
@@ -157,8 +157,7 @@ function median(values: number[]): number {
 async function portsBusy(config: StackConfig): Promise<number[]> {
   const ports = [config.baseUrl, config.vultrApiUrl, config.stripeApiBase, config.workerHealthUrl].map(portOf);
   if (config.embeddedDatabase) ports.push(databaseTarget(config.databaseUrl).port);
-  const busy = await Promise.all(ports.map(async (p) => ((await portInUse(p)) ? p : undefined)));
-  return busy.filter((p): p is number => p !== undefined);
+  return busyPorts(ports);
 }
 
 /** p95 as the smoke computes it: the value at rank ceil(0.95 n). */

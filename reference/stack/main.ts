@@ -16,7 +16,7 @@ import { CHILD_GUARD_FILE, ManagedChild, waitHealthy } from './children';
 import { emulatorPlan, type HostedEmulator } from './emulators';
 import { fromRepoRoot, REFERENCE_DIR } from './paths';
 import { databaseTarget, startEmbeddedPostgres, stopOrphanedPostgres, type EmbeddedDatabase } from './postgres';
-import { isHealthy, pidAlive, portInUse, sleep } from './probe';
+import { busyPorts, isHealthy, pidAlive, portInUse, sleep } from './probe';
 import { loadStackConfig } from './stack-config';
 import { buildWeb, webBuildState } from './web-build';
 
@@ -92,7 +92,7 @@ async function stopRunningStack(stackDir: string, config: StackConfig): Promise<
   const ports = partsOf(config).map((p) => p.port);
   if (config.embeddedDatabase) ports.push(databaseTarget(config.databaseUrl).port);
   while (Date.now() < deadline) {
-    const busy = (await Promise.all(ports.map(async (port) => ((await portInUse(port)) ? port : undefined)))).filter((p) => p !== undefined);
+    const busy = await busyPorts(ports);
     if (busy.length === 0) {
       say(`stack (pid ${pid}) stopped`);
       return 0;

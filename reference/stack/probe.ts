@@ -25,6 +25,12 @@ export function portInUse(port: number, host = '127.0.0.1', timeoutMs = 500): Pr
   });
 }
 
+/** The ports of the list that are in use (see portInUse), in list order. */
+export async function busyPorts(ports: readonly number[]): Promise<number[]> {
+  const inUse = await Promise.all(ports.map((port) => portInUse(port)));
+  return ports.filter((_, i) => inUse[i]);
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

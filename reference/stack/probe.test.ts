@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { busyPorts, portBusy } from './ports';
+import { busyPorts, portInUse } from './probe';
 
 const servers: Server[] = [];
 
@@ -21,12 +21,12 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 });
 
-describe('portBusy', () => {
+describe('portInUse', () => {
   it('is true for a listening port and false for a refused one', async () => {
     const taken = await listening();
     const free = await freePort();
-    expect(await portBusy(taken)).toBe(true);
-    expect(await portBusy(free)).toBe(false);
+    expect(await portInUse(taken)).toBe(true);
+    expect(await portInUse(free)).toBe(false);
   });
 });
 
