@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardForm } from '../emulators/stripe/test-support';
 import { readStackConfig } from '../lib/config';
 import { createStripeClient } from './stripe';
 import { body, registerUser, seedRunningInstance, startHarness, TEST_KEYS, type Harness, type Identity } from './test-support';
@@ -11,19 +12,7 @@ async function pay(h: Harness, clientSecret: string, cardNumber = '4242 4242 424
   const response = await fetch(`${h.stripe!.url}/v3/checkout_sessions/${sessionId}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_secret: clientSecret,
-      key: TEST_KEYS.publishable,
-      email: 'buyer@example.com',
-      cardNumber,
-      cardExpiry: '12 / 34',
-      cardCvc: '123',
-      billingName: 'Test Buyer',
-      billingCountry: 'US',
-      billingPostalCode: '10001',
-      saveInfo: false,
-      phoneNumber: '',
-    }),
+    body: JSON.stringify({ client_secret: clientSecret, key: TEST_KEYS.publishable, ...cardForm({ cardNumber }) }),
   });
   await response.body?.cancel();
   return response.status;
