@@ -19,11 +19,11 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { configFile, flagValue, startCli, UsageError } from './lib/cli';
+import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
 import { busyPorts } from '../reference/stack/probe';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -1238,13 +1238,4 @@ async function main(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`bench: ${(error as Error).stack ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+runWhenInvoked('bench', import.meta.url, main);

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { configFile, flagValue, startCli, UsageError } from './lib/cli';
+import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
 import { busyPorts } from '../reference/stack/probe';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -810,13 +810,4 @@ async function main(argv: string[]): Promise<number> {
   return summary.ok && leftovers.length === 0 ? 0 : 1;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`selftest: ${(error as Error).stack ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+runWhenInvoked('selftest', import.meta.url, main);

@@ -39,7 +39,7 @@ import {
   type RunningStack,
   type SuiteReport,
 } from './bench';
-import { configFile, flagValue, startCli, UsageError } from './lib/cli';
+import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
 import { busyPorts } from '../reference/stack/probe';
 
 export const SHARD_PORTS: Ports[] = [
@@ -312,13 +312,4 @@ async function main(argv: string[]): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`shard-local: ${(error as Error).stack ?? String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+runWhenInvoked('shard-local', import.meta.url, main);

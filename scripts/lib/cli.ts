@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A bad command line: printed as one line, exit code 2, never a stack trace. */
 export class UsageError extends Error {}
@@ -57,4 +58,20 @@ export function startCli<T extends { help: boolean; config: string }>(
     return { exitCode: 2 };
   }
   return { options, configPath };
+}
+
+/**
+ * Runs `main` with the command line when the module at `moduleUrl` is the script node was started
+ * with (not when a test imports it), and exits with its code; an unexpected error exits 1.
+ */
+export function runWhenInvoked(script: string, moduleUrl: string, main: (argv: string[]) => Promise<number>): void {
+  const entry = process.argv[1];
+  if (entry === undefined || resolve(entry) !== fileURLToPath(moduleUrl)) return;
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${script}: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }
