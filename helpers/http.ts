@@ -57,15 +57,27 @@ export function describeCall(method: string, url: string): string {
 
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', '57P01']);
 
-/** The code of a network blip (or of a pg connection dropped by the server), or null for anything else. */
-export function transientCode(error: unknown): string | null {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return code;
-    current = (current as { cause?: unknown }).cause;
+/**
+ * The first code of the set found in the error or anything it wraps: undici wraps connection errors
+ * in `cause`, Node's happy eyeballs in AggregateError `errors`, the stripe SDK in `detail`.
+ */
+export function codeInChain(error: unknown, codes: ReadonlySet<string>): string | null {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    const { code, cause, errors, detail } = current as { code?: unknown; cause?: unknown; errors?: unknown; detail?: unknown };
+    if (typeof code === 'string' && codes.has(code)) return code;
+    queue.push(cause, detail, ...(Array.isArray(errors) ? errors : []));
   }
   return null;
+}
+
+/** The code of a network blip (or of a pg connection dropped by the server), or null for anything else. */
+export function transientCode(error: unknown): string | null {
+  return codeInChain(error, TRANSIENT_CODES);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { readBackendLog, scanForServerErrors } from './backend-log';
 import type { Config } from './config';
 import type { ProbeResults, StuckInstance, VultrReachability } from './diagnosis';
-import { describeCall, httpJson } from './http';
+import { codeInChain, describeCall, httpJson } from './http';
 import type { Payments } from './payments';
 import { missingSchemaItems, requiredSchema, type Queries } from './queries';
 import { RUNBOOK_PLAN_LIMITS } from './runbook';
@@ -51,18 +51,7 @@ const NO_ANSWER = new Set([
 
 /** The code of a "no answer" network failure anywhere in the error's causes, or null. */
 export function noAnswerCode(error: unknown): string | null {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (!current || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    const { code, cause, errors, detail } = current as { code?: unknown; cause?: unknown; errors?: unknown; detail?: unknown };
-    if (typeof code === 'string' && NO_ANSWER.has(code)) return code;
-    // undici wraps connection errors in `cause`; Node's happy eyeballs in AggregateError `errors`; the stripe SDK in `detail`.
-    queue.push(cause, detail, ...(Array.isArray(errors) ? errors : []));
-  }
-  return null;
+  return codeInChain(error, NO_ANSWER);
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
