@@ -113,22 +113,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-type BodyRead = { text: string } | { error: unknown };
-
-/** Reads the body once, keeping a failure (too large) for whoever parses it. */
-async function readBodyOnce(req: IncomingMessage): Promise<BodyRead> {
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  if (text.trim() === '') return {};
   try {
-    return { text: await readBody(req) };
-  } catch (error) {
-    return { error };
-  }
-}
-
-function parseJson(read: BodyRead): unknown {
-  if ('error' in read) throw read.error;
-  if (read.text.trim() === '') return {};
-  try {
-    return JSON.parse(read.text);
+    return JSON.parse(text);
   } catch {
     throw new HttpError(400, 'Invalid JSON body.');
   }
@@ -310,16 +299,18 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       if (!match) continue;
       pathMatched = true;
       if (route.method !== method) continue;
-      const read = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await readBodyOnce(req) : undefined;
-      if (route.note && read) {
-        let lenient: unknown;
+      // Read and parsed before the rate limit and auth checks so the journal notes a refused call
+      // too; a bad body is only reported once those checks have passed, as before.
+      let body: unknown;
+      let bodyError: unknown;
+      if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
         try {
-          lenient = parseJson(read);
-        } catch {
-          lenient = undefined;
+          body = await readJson(req);
+        } catch (error) {
+          bodyError = error;
         }
-        Object.assign(note, route.note(lenient));
       }
+      if (route.note) Object.assign(note, route.note(bodyError === undefined ? body : undefined));
       if (limited) {
         sendError(res, 429, 'Rate limit exceeded.');
         return;
@@ -328,7 +319,8 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
         sendError(res, 401, 'Invalid API token.');
         return;
       }
-      const reply = route.handle({ params: match.slice(1), query, body: read ? parseJson(read) : undefined });
+      if (bodyError !== undefined) throw bodyError;
+      const reply = route.handle({ params: match.slice(1), query, body });
       if (reply.status === 204) res.writeHead(204).end();
       else sendJson(res, reply.status, reply.body);
       return;
