@@ -18,8 +18,9 @@
  * not be (a stack that never became healthy, a suite run with no report), 2 on a bad flag.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
+import { forgetClusters } from '../reference/db/cluster';
 import { busyPorts } from '../reference/stack/probe';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -1125,8 +1126,6 @@ async function main(argv: string[]): Promise<number> {
   const started = new Date();
   const loadStart = loadavg();
   const workDir = mkdtempSync(join(tmpdir(), 'm1-bench-'));
-  // mkdtemp makes it 0700; embedded Postgres run as root initialises its cluster as the postgres user.
-  chmodSync(workDir, 0o755);
   const say = (line: string) => console.log(`bench: ${line}`);
   say(`work dir ${workDir}; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
   const problems: string[] = [];
@@ -1150,7 +1149,10 @@ async function main(argv: string[]): Promise<number> {
       cold.push({ readyMs: stack.readyMs, reportedReadyMs: stack.reportedReadyMs, notes: stack.notes, load: { before: before.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) } });
       say(`cold start ${i}/${options.runs}: healthy in ${fmtS(stack.readyMs)} (the stack says ${fmtMs(stack.reportedReadyMs)})`);
       // The last one's state is reused by the full runs: a stopped stack with its database.
-      if (warmDir) rmSync(dirname(warmDir), { recursive: true, force: true });
+      if (warmDir) {
+        forgetClusters(warmDir, { everything: false });
+        rmSync(dirname(warmDir), { recursive: true, force: true });
+      }
       warmDir = dir;
     }
     const stackDir = warmDir!;
@@ -1225,6 +1227,8 @@ async function main(argv: string[]): Promise<number> {
       const stop = await stopStack(running);
       if (!stop.clean) problems.push(`stopping the running stack: ${stop.how}`);
     }
+    // The database lives outside the work dir when run as root (STACK_PG_HOME): it goes now.
+    if (warmDir) forgetClusters(warmDir, { everything: false });
   }
   if (fromStopped.some((r) => !r.playwrightMs) || fromRunning.some((r) => !r.playwrightMs)) failed = true;
 

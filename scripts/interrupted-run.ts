@@ -19,7 +19,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { forgetClusters, stackDataDir } from '../reference/db/cluster';
 import { busyPorts } from '../reference/stack/probe';
 import { runWhenInvoked } from './lib/cli';
 import { tmpdir } from 'node:os';
@@ -396,9 +397,9 @@ async function stopStack(stack: Stack): Promise<Check[]> {
   checks.push({ name: 'stack.pid removed', ok: !existsSync(join(stack.dir, 'stack.pid')) });
   const open = (await waitFor(async () => ((await busyPorts(Object.values(PORTS))).length === 0 ? [] : undefined), 10_000, 200)) ?? (await busyPorts(Object.values(PORTS)));
   checks.push({ name: `ports ${PORTS.base}-${PORTS.postgres} free`, ok: open.length === 0, detail: open.length ? `still listening: ${open.join(', ')}` : undefined });
-  // Postgres runs with -D <dir>/pgdata and the API server and worker from <dir>/build: any process
-  // naming the stack's directory is one it left behind.
-  const left = await allGone(processesMentioning(stack.dir), 5_000);
+  // Postgres runs with -D <its data dir> and the API server and worker from <dir>/build: any process
+  // naming either is one the stack left behind.
+  const left = await allGone([...processesMentioning(stack.dir), ...processesMentioning(stackDataDir(stack.dir))], 5_000);
   checks.push({ name: 'no process of the stack left', ok: left.length === 0, detail: left.length ? `pids ${left.join(', ')}` : undefined });
   for (const pid of left) process.kill(pid, 'SIGKILL');
   return checks;
@@ -659,8 +660,6 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const workDir = mkdtempSync(join(tmpdir(), 'interrupted-run-'));
-  // Run as root, embedded Postgres runs initdb as an unprivileged user, who must reach pgdata.
-  chmodSync(workDir, 0o755);
   const stackDir = join(workDir, 'stack');
   const results: ScenarioResult[] = [];
   let stack: Stack | undefined;
@@ -730,7 +729,10 @@ async function main(argv: string[]): Promise<number> {
     for (const c of checks) say(`stack: ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail ? ` (${c.detail})` : ''}`);
     results.push({ name: 'stack stop', seconds: 0, checks });
   }
-  if (!keepStack) rmSync(workDir, { recursive: true, force: true });
+  if (!keepStack) {
+    forgetClusters(stackDir, { everything: false });
+    rmSync(workDir, { recursive: true, force: true });
+  }
 
   const failed = results.some((r) => r.checks.length === 0 || r.checks.some((c) => !c.ok));
   process.stdout.write(`\n${formatSummary(results)}\n\ninterrupted-run: ${failed ? 'FAIL' : 'PASS'} in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);

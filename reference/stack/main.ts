@@ -15,6 +15,7 @@ import { bundleEntries } from './bundle';
 import { CHILD_GUARD_FILE, ManagedChild, waitHealthy } from './children';
 import { emulatorPlan, type HostedEmulator } from './emulators';
 import { fromRepoRoot, REFERENCE_DIR } from './paths';
+import { ClusterError, forgetClusters, stackDataDir, tidyCheckoutHome } from '../db/cluster';
 import { databaseTarget, startEmbeddedPostgres, stopOrphanedPostgres, type EmbeddedDatabase } from './postgres';
 import { busyPorts, isHealthy, pidAlive, portInUse, sleep } from './probe';
 import { loadStackConfig } from './stack-config';
@@ -103,6 +104,21 @@ async function stopRunningStack(stackDir: string, config: StackConfig): Promise<
   return 1;
 }
 
+/** After a stop: this checkout's copy of the Postgres binaries outside it, once no cluster of it runs. */
+function tidyAfterStop(): number {
+  for (const path of tidyCheckoutHome()) say(`removed ${path}`);
+  return 0;
+}
+
+/** `--forget`: STACK_DIR and whatever the stack keeps outside the checkout. */
+function forgetStack(stackDir: string): number {
+  const { removed, kept } = forgetClusters(stackDir, { everything: true });
+  rmSync(stackDir, { recursive: true, force: true });
+  for (const path of [stackDir, ...removed]) say(`removed ${path}`);
+  for (const path of kept) fail(`kept ${path}: a Postgres still runs on it (another stack or a unit test of this checkout); stop it, then --forget again`);
+  return kept.length > 0 ? 1 : 0;
+}
+
 class Stack {
   readonly children: ManagedChild[] = [];
   readonly emulators: HostedEmulator[] = [];
@@ -151,7 +167,7 @@ async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: 
   if (config.embeddedDatabase) {
     const started = performance.now();
     stack.database = await startEmbeddedPostgres({
-      dataDir: join(stackDir, 'pgdata'),
+      stackDir,
       databaseUrl: config.databaseUrl,
       logFile: join(logsDir, 'postgres.log'),
     });
@@ -250,7 +266,7 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     return 1;
   }
 
-  const dataDir = join(stackDir, 'pgdata');
+  const dataDir = stackDataDir(stackDir);
   if (config.embeddedDatabase) {
     const orphan = await stopOrphanedPostgres(dataDir);
     if (orphan) say(`stopped Postgres (pid ${orphan}) left running by an earlier stack`);
@@ -267,7 +283,8 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
   }
 
   if (args.fresh) {
-    for (const state of ['pgdata', 'vultr-state.json', 'stripe-state.json']) rmSync(join(stackDir, state), { recursive: true, force: true });
+    for (const state of ['vultr-state.json', 'stripe-state.json']) rmSync(join(stackDir, state), { recursive: true, force: true });
+    if (config.embeddedDatabase) forgetClusters(stackDir, { everything: false });
   } else {
     const existing = config.embeddedDatabase ? existsSync(join(dataDir, 'PG_VERSION')) : true;
     const late = faults.filter((f) => DATABASE_FAULTS.includes(f));
@@ -389,7 +406,7 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
   say(`  Vultr      ${emulated.vultr ? config.vultrApiUrl : 'not started (fault vultr_unreachable)'}`);
   say(`  Stripe     ${emulated.stripe ? config.stripeApiBase : 'not started (fault stripe_unreachable)'}`);
   say(`  worker     ${faults.includes('worker_not_started') ? 'not started (fault worker_not_started)' : config.workerHealthUrl}`);
-  say(`  Postgres   ${redact(config.databaseUrl)}${config.embeddedDatabase ? ' (embedded)' : ''}`);
+  say(`  Postgres   ${redact(config.databaseUrl)}${stack.database ? ` (embedded, data in ${stack.database.home.dataDir}${stack.database.home.runAs ? `, run as ${stack.database.home.runAs.name}` : ''})` : ''}`);
   say(`  logs       ${logsDir}`);
   say(`  faults     ${faults.length > 0 ? faults.join(', ') : 'none'}`);
   say(`stack ready in ${Math.round(performance.now() - began)} ms (${phases}; stop: Ctrl+C or npm run stack -- --stop)`);
@@ -423,7 +440,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const stackDir = fromRepoRoot(config.stackDir);
-  if (args.stop) return stopRunningStack(stackDir, config);
+  if (args.stop || args.forget) {
+    const stopped = await stopRunningStack(stackDir, config);
+    if (stopped !== 0) return stopped;
+    return args.forget ? forgetStack(stackDir) : tidyAfterStop();
+  }
   mkdirSync(stackDir, { recursive: true });
   return startStack(args, config, faults, stackDir);
 }
@@ -431,7 +452,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    fail((error as Error).stack ?? String(error));
+    fail(error instanceof ClusterError ? error.message : ((error as Error).stack ?? String(error)));
     process.exit(1);
   },
 );
