@@ -1,5 +1,5 @@
 /**
- * The project graph mirrors the runbook (CONTRACT.md section 8):
+ * The project graph mirrors the runbook (CONTRACT 8):
  *
  *   preflight (setup, records the start of the run) ──► funnel, negative
  *        └── teardown: after (verification, then rollback; one worker, in file order)

@@ -1,5 +1,5 @@
 /**
- * The Powernode REST API (contract section 4) for one identity, over undici. Every answer is
+ * The Powernode REST API (CONTRACT 4) for one identity, over undici. Every answer is
  * unwrapped from the `{success, data | error}` envelope and parsed with zod; callers get either the
  * typed data or the error code and status, never a stack trace and never the token.
  */
@@ -41,7 +41,7 @@ export const API_PATHS = {
   providerCredentials: '/system/provider_credentials',
 } as const;
 
-/** Mission statuses after which the worker will not change the mission again (contract: completed | failed). */
+/** Mission statuses after which the worker will not change the mission again (CONTRACT 4 additions: completed | failed). */
 const SETTLED_MISSION_STATUSES = ['completed', 'failed'];
 
 /** Matches the path of `POST /api/v1/ai/missions/:id/approve`. */

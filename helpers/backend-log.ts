@@ -1,5 +1,5 @@
 /**
- * The runbook's "no 500s in the backend log since the run started". The log is read through
+ * RUNBOOK Verification: "no 500s in the backend log since the run started". The log is read through
  * BACKEND_LOG_COMMAND when set (e.g. `journalctl -u powernode-backend@default -o cat`), else from
  * BACKEND_LOG_FILE. Lines are JSON; the parser is tolerant of the usual shapes: `time` as ISO text
  * or epoch (ms, or s), status as `statusCode`, `res.statusCode` or a numeric `status`.

@@ -75,7 +75,7 @@ export class Backend {
   }
 
   /**
-   * Probe for runbook step 4: the status of the account's NodeInstance(s), e.g. "running"; null
+   * Probe for RUNBOOK step 4: the status of the account's NodeInstance(s), e.g. "running"; null
    * before the worker has created one. Throws as soon as one has failed, so the poll stops there.
    */
   async provisioningStatus(accountId: string): Promise<string | null> {

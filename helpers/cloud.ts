@@ -1,6 +1,6 @@
 /**
  * What Vultr holds for the suite's accounts. An account's instances are found two ways, as the
- * runbook's Rollback does: through the NodeInstances' provider ids, and through the tag
+ * RUNBOOK Rollback does: through the NodeInstances' provider ids, and through the tag
  * `account:<id>` the stack puts on everything it creates (which also finds an instance whose row
  * was never written). "No cloud call" is read from the emulator's journal on the local target, and
  * from the account's instance count at Vultr elsewhere.

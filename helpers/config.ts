@@ -2,7 +2,7 @@
  * The suite's configuration: `.env` (via dotenv), then one zod schema.
  *
  * Every address, expected value and switch the suite uses is read here once, with the reference
- * stack's default, so pointing the suite at a real Powernode (CONTRACT.md section 9) is a change
+ * stack's default, so pointing the suite at a real Powernode (CONTRACT 9) is a change
  * of environment, not of code. A bad value stops the run before any browser starts, with one line
  * per problem naming the variable and what it expects. Secret values are never echoed.
  */
@@ -51,9 +51,9 @@ const flag = z
 
 const route = z.string().regex(/^\/[^\s]*$/, 'expects a path starting with "/", e.g. /new');
 
-/** Env var name → schema. Defaults are the reference stack's values (CONTRACT.md section 1). */
+/** Env var name → schema. Defaults are the reference stack's values (CONTRACT 1). */
 const schema = z.object({
-  // --- where the system under test lives (CONTRACT section 1)
+  // --- where the system under test lives (CONTRACT 1)
   BASE_URL: httpUrl('the web UI + API origin').prefault('http://127.0.0.1:3100'),
   VULTR_API_URL: httpUrl('the Vultr v2 API base').prefault('http://127.0.0.1:3101/v2'),
   STRIPE_API_BASE: httpUrl('the Stripe API base').prefault('http://127.0.0.1:3102'),
@@ -101,7 +101,7 @@ const schema = z.object({
     .regex(/^[a-z0-9]{4,24}$/, 'expects 4-24 lower-case letters or digits')
     .optional(),
 
-  // --- routes and API shapes a real Powernode may spell differently (CONTRACT section 9)
+  // --- routes and API shapes a real Powernode may spell differently (CONTRACT 9)
   PROVISIONING_ROUTE: route.prefault('/new'),
   REGISTER_ROUTE: route.prefault('/auth/register'),
   BILLING_ROUTE: route.prefault('/settings/billing'),

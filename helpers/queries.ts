@@ -1,5 +1,5 @@
 /**
- * Every SQL statement the suite runs, against the contract's columns only (CONTRACT.md section 5).
+ * Every SQL statement the suite runs, against the contract's columns only (CONTRACT 5).
  * A real Powernode keeps the Vultr id elsewhere (`config->>'cloud_instance_id'`), so that one
  * expression comes from config (NODE_INSTANCE_PROVIDER_ID_SQL, validated as a column or a
  * column->>'key'). Every row is parsed with zod before anyone reads it.
@@ -127,7 +127,7 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
       return parseRows(planRowSchema, rows);
     },
 
-    /** Pre-flight item 2's fix: add the runbook's limit keys, keeping any others the plan has. */
+    /** RUNBOOK pre-flight 2's fix: add the runbook's limit keys, keeping any others the plan has. */
     async mergePlanLimits(slug: string, limits: Record<string, unknown>): Promise<number> {
       const { rowCount } = await db.query(
         `UPDATE saas_plans SET limits = COALESCE(limits, '{}'::jsonb) || $2::jsonb, updated_at = now() WHERE slug = $1`,
@@ -193,7 +193,7 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
       return parseRows(runAccountRowSchema, rows);
     },
 
-    /** Runbook step 1: what `Account.after_create_commit` bootstrapped for one account. */
+    /** RUNBOOK step 1: what `Account.after_create_commit` bootstrapped for one account. */
     async bootstrapCounts(accountId: string): Promise<BootstrapCounts> {
       const { rows } = await db.query(
         `SELECT (SELECT count(*) FROM system_providers WHERE account_id = $1) AS providers,

@@ -1,5 +1,5 @@
 /**
- * The runbook's Rollback, for the suite's own identities only: find the accounts (by the run's
+ * RUNBOOK Rollback, for the suite's own identities only: find the accounts (by the run's
  * e-mail prefix, by age, or by e-mail), find their Vultr instances both through the DB
  * (NodeInstance provider ids) and through Vultr (tag `account:<id>`, which also catches an instance
  * whose row is gone), delete them at Vultr (404 means already gone), then delete the accounts'

@@ -1,5 +1,5 @@
 /**
- * What the runbook (runbook/m1-selfserve-acceptance.txt) says, in one place: the prompts the operator
+ * What the runbook (docs/RUNBOOK.md) says, in one place: the prompts the operator
  * pastes, the test cards, the texts the UI must show and the values it must reach. Deployment-specific
  * expectations (routes, the $5.04 figure, counts) live in helpers/config.ts instead; this module holds
  * what the runbook fixes for every deployment.
@@ -30,7 +30,7 @@ export function plausibleInvalidVultrKey(): string {
   return Array.from(randomBytes(36), (b) => alphabet[b % alphabet.length]).join('');
 }
 
-/** Pre-flight item 2: the limits the runbook's fix writes into each plan row. */
+/** RUNBOOK pre-flight 2: the limits the runbook's fix writes into each plan row. */
 export const RUNBOOK_PLAN_LIMITS = {
   free: { max_node_instances: 1, max_monthly_provisioning_usd: 20 },
   pro_cloud: { max_node_instances: 50, max_monthly_provisioning_usd: 500 },
@@ -54,10 +54,10 @@ export const ERROR_CODES = {
 
 export const MISSION_FAILED = 'failed';
 
-/** The daily metering job whose failures the verification checks (contract 6.9). */
+/** The daily metering job whose failures the verification checks (CONTRACT 6.8, 6.9). */
 export const METER_JOB_NAME = 'billing.provisioning_meter';
 
-/** Step-collapse pass on the Discord brief (contract 6.5): three redundant steps become one. */
+/** Step-collapse pass on the Discord brief (CONTRACT 6.5): three redundant steps become one. */
 export const DISCORD_STEP_COLLAPSE = { original_step_count: 3, collapsed_step_count: 1 } as const;
 
 export const USAGE_EVENT_RUNNING = { event: 'running', status: 'pending' } as const;
@@ -70,17 +70,17 @@ export function instanceLimitText(limit: number): RegExp {
   return new RegExp(`\\b${limit} instances?\\b`);
 }
 
-/** "$5.04/mo": how the plan modal, the spend tracker and the runbook title print a monthly figure. */
+/** "$5.04/mo": how the plan modal, the spend tracker and the title of RUNBOOK step 3 print a monthly figure. */
 export function formatMonthlyUsd(usd: number): string {
   return `$${usd.toFixed(2)}/mo`;
 }
 
-/** The cost line of one instance type in one region, e.g. "us-east-1 vc2-1c-1gb" (contract 6.6). */
+/** The cost line of one instance type in one region, e.g. "us-east-1 vc2-1c-1gb" (CONTRACT 6.6). */
 export function costLineName(config: Pick<Config, 'EXPECTED_REGION' | 'EXPECTED_INSTANCE_TYPE'>): string {
   return `${config.EXPECTED_REGION} ${config.EXPECTED_INSTANCE_TYPE}`;
 }
 
-/** The pro-rated daily share of a monthly run-rate: run-rate ÷ 30 (contract 6.8). */
+/** The pro-rated daily share of a monthly run-rate: run-rate ÷ 30 (CONTRACT 6.8). */
 export function dailyShare(monthlyUsd: number): number {
   return monthlyUsd / 30;
 }
@@ -95,7 +95,7 @@ export type BriefView = {
 };
 
 /**
- * Runbook step 2, checked semantically: a real LLM words the intent differently from the reference
+ * RUNBOOK step 2, checked semantically: a real LLM words the intent differently from the reference
  * stack, so text fields are matched by pattern and the budget within a band, while counts and
  * regions are exact. Returns every mismatch so one failure shows them all.
  */
@@ -129,7 +129,7 @@ export function discordBriefProblems(
 }
 
 /**
- * Happy path step 4: each execution step must be seen moving pending → running → completed.
+ * RUNBOOK step 4: each execution step must be seen moving pending → running → completed.
  * A fast worker may pass `pending` before the pill renders, so pending is optional, but `running`
  * must be seen before `completed` and nothing may fail or go backwards.
  */

@@ -1,6 +1,6 @@
 /**
- * zod schemas for every body and row the suite reads: the REST API (contract section 4), the
- * database (section 5), Vultr and Stripe emulator extras (section 7), the worker health endpoint.
+ * zod schemas for every body and row the suite reads: the REST API (CONTRACT 4), the
+ * database (CONTRACT 5), Vultr and Stripe emulator extras (CONTRACT 7), the worker health endpoint (CONTRACT 6.9).
  * Objects are loose (unknown keys pass) because a real deployment may add fields; what the suite
  * asserts on is typed.
  */

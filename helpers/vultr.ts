@@ -1,5 +1,5 @@
 /**
- * The Vultr v2 API as the suite needs it (contract section 7): prove a key, read an instance,
+ * The Vultr v2 API as the suite needs it (CONTRACT 7): prove a key, read an instance,
  * list an account's instances by tag, delete instances. Vultr rate-limits per source IP (>30 req/s
  * gives 429), so calls are paced (at most one per `minIntervalMs`, 20 a second by default, leaving
  * room for the backend when both share an IP) and back off on 429 with bounded exponential delays
@@ -153,7 +153,7 @@ export class VultrClient {
   }
 }
 
-/** The tag the stack puts on every instance it creates for an account (contract 6.7). */
+/** The tag the stack puts on every instance it creates for an account (CONTRACT 6.7). */
 export function accountTag(accountId: string): string {
   return `account:${accountId}`;
 }

@@ -81,8 +81,8 @@ function replaceAll(buf: Buffer, needle: Buffer, mask: Buffer): { data: Buffer; 
 
 /**
  * Session tokens the browser carries for a throwaway user that the suite never sees (the funnel
- * identity signs up in the page): bearer headers and `access_token` fields (the contract's auth
- * answers) in a trace's network log. Masked by shape, whatever the token format of the target.
+ * identity signs up in the page): bearer headers and `access_token` fields (the auth answers of
+ * CONTRACT 4) in a trace's network log. Masked by shape, whatever the token format of the target.
  */
 // Each shape has three groups: what comes before the token, the token, what comes after it.
 const SESSION_TOKEN_SHAPES = [/(Bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)()/g, /("access_token"\s*:\s*")([^"\\]{8,})(")/g];

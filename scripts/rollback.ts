@@ -1,5 +1,5 @@
 /**
- * `npm run rollback -- --run-id <id> | --older-than <age> [--dry-run]`: the runbook's Rollback by
+ * `npm run rollback -- --run-id <id> | --older-than <age> [--dry-run]`: RUNBOOK Rollback by
  * hand, for a run whose teardown never ran (Ctrl+C, a crashed machine) or for every suite identity
  * older than an age. Touches only identities matching e2e+...@E2E_EMAIL_DOMAIN.
  * Exit codes: 0 done, 1 something could not be removed, 2 bad arguments or configuration.

@@ -2,7 +2,7 @@
  * What the self-test expects of the suite for each fault of the reference stack
  * (reference/lib/faults.ts, the one list of fault names): which tests to run, where the run must
  * fail, and what the failure diagnosis must say. Derived from the specs (tests/*.ts) and the
- * runbook troubleshooting table behind helpers/diagnosis.ts.
+ * troubleshooting table (RUNBOOK Troubleshooting) behind helpers/diagnosis.ts.
  *
  * `step` is matched against "<failing test title> › <failing step> › <inner failing step>", so a
  * fault caught by an unrelated test (a flaky browser, a broken suite) does not count as caught.

@@ -1,5 +1,5 @@
 /**
- * Runbook: Procedure — happy path, steps 1-6, for one fresh identity through the real UI.
+ * RUNBOOK Procedure — happy path, steps 1-6, for one fresh identity through the real UI.
  * The identity's instance and usage record are left running for the verification teardown.
  */
 import { backendPoll, config, expect, test } from '../fixtures';

@@ -1,5 +1,5 @@
 /**
- * Runbook: Negative-path coverage, plus the sign-up and isolation edges around it. Each test has
+ * RUNBOOK Negative-path coverage, plus the sign-up and isolation edges around it. Each test has
  * its own fresh identity, registered through the API and logged in through the /login UI; its
  * cloud resources and rows are rolled back by the fixtures when it ends.
  *

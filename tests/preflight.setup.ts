@@ -1,5 +1,5 @@
 /**
- * Runbook: Pre-flight 1-5 and Prerequisites. Each check is its own setup test so one run reports
+ * RUNBOOK Pre-flight 1-5 and Prerequisites. Each check is its own setup test so one run reports
  * every problem at once; each failure says what to do. The funnel and negative paths run only when
  * all of them pass.
  *

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from '../browser';
 import { ProvisioningPage, parseDataValue } from './provisioning-page';
 
-// A page shaped like the contract's provisioning screen, driven by hand, to prove the page object's
+// A page shaped like the contract's provisioning screen (CONTRACT 3), driven by hand, to prove the page object's
 // mechanics (the status recorder above all) without a stack.
 const HTML = `<main data-testid="provisioning-page">
   <aside data-testid="brief-card">

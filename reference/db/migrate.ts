@@ -77,7 +77,7 @@ export type SeedOptions = {
 export const AI_QUOTA_LIMIT = 100_000;
 
 /**
- * Find-or-create seeds: existing rows are never updated (the runbook's pre-flight item 2 hazard
+ * Find-or-create seeds: existing rows are never updated (the RUNBOOK pre-flight 2 hazard
  * depends on exactly this), so a re-seed is a no-op on a seeded database.
  */
 export async function seed(pool: pg.Pool, options: SeedOptions): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The reference stack's settings, from the environment (and `.env` in the project root, loaded by
- * the stack entry point). Defaults are CONTRACT.md section 1. Validation is hand-written so the
+ * the stack entry point). Defaults are CONTRACT 1. Validation is hand-written so the
  * stack has no dependency on the suite's helpers.
  */
 export type StackConfig = {

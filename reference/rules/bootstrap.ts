@@ -97,7 +97,7 @@ export async function bootstrapAccount(db: Queryable, accountId: string, options
   ]);
 }
 
-/** The runbook's step-1 check, as the contract words it (count(*) WHERE account_id = $1). */
+/** RUNBOOK step 1's check, as CONTRACT 5 words it (count(*) WHERE account_id = $1). */
 export async function bootstrapCounts(db: Queryable, accountId: string): Promise<BootstrapCounts> {
   const { rows } = await db.query(
     `SELECT (SELECT count(*) FROM system_providers WHERE account_id = $1)::int AS providers,

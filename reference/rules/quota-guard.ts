@@ -1,7 +1,7 @@
 /**
  * QuotaGuard (CONTRACT 6.7 a): may this account provision what the plan asks for, under the
  * limits of its subscription's plan? A plan row whose limits lack a key is "stale" and that key is
- * unlimited — the runbook's pre-flight item 2 hazard, reproduced on purpose.
+ * unlimited — the RUNBOOK pre-flight 2 hazard (CONTRACT 6.1), reproduced on purpose.
  */
 
 export type QuotaReason = 'max_node_instances' | 'max_monthly_provisioning_usd';

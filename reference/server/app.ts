@@ -1,5 +1,5 @@
 /**
- * The reference stack's API server: CONTRACT section 4 under /api/v1, the built web UI on the
+ * The reference stack's API server: CONTRACT 4 under /api/v1, the built web UI on the
  * same origin, one JSON log line per request. `buildApp` takes every dependency so tests drive it
  * with app.inject against a real Postgres.
  */

@@ -44,7 +44,7 @@ async function capture(page: Page, name: string): Promise<void> {
   console.log(`saved ${file}`);
 }
 
-/** The 402 of the paywall step is the contract's answer, not a failure. */
+/** The 402 of the paywall step is the contract's answer (CONTRACT 4), not a failure. */
 function expectedFailure(status: number, url: string): boolean {
   return status === 402 && /\/api\/v1\/ai\/missions\/[^/]+\/approve$/.test(new URL(url).pathname);
 }

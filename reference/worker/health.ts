@@ -1,5 +1,5 @@
 /**
- * The worker's health endpoint (contract §6.9) and a loopback-only trigger for the meter job, so
+ * The worker's health endpoint (CONTRACT 6.9) and a loopback-only trigger for the meter job, so
  * the self-test and the suite can run the daily job now instead of waiting for its schedule.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * The `billing.provisioning_meter` job: asks the API server to roll pending usage records up.
  * A non-2xx answer throws, so the job is recorded as failed and shows on the health endpoint
- * (the runbook's "no failed meter jobs" check), instead of failing silently.
+ * (RUNBOOK Verification: "no failed meter jobs"), instead of failing silently.
  */
 import { hasFault, type FaultName } from '../lib/faults';
 

@@ -4,7 +4,7 @@
  * never appears in an error message or a log line.
  */
 
-/** Contract §6.7: the plan's AWS-style region codes → Vultr region ids. */
+/** CONTRACT 6.7: the plan's AWS-style region codes → Vultr region ids. */
 export const VULTR_REGIONS: Readonly<Record<string, string>> = {
   'us-east-1': 'ewr',
   'us-west-1': 'lax',

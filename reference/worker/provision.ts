@@ -1,6 +1,6 @@
 /**
  * The `provisioning.execute` job: runs an approved mission's steps in order, creating one
- * NodeInstance and one Vultr VM per instance the step's plan node asks for (contract §6.7, §6.8).
+ * NodeInstance and one Vultr VM per instance the step's plan node asks for (CONTRACT 6.7, 6.8).
  *
  * State lives in the database; every step and mission transition is NOTIFYed on the mission
  * events channel from inside the transaction that wrote it, so the page hears of it on commit.

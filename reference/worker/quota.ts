@@ -6,7 +6,7 @@
 import { checkQuota, type QuotaDecision, type QuotaPlan } from '../rules/quota-guard';
 import type { Queryable } from './db';
 
-/** The plan of the account's active subscription, else `free` (contract §6.7). */
+/** The plan of the account's active subscription, else `free` (CONTRACT 6.7). */
 export async function currentQuotaPlan(db: Queryable, accountId: string): Promise<QuotaPlan> {
   const result = await db.query<QuotaPlan>(
     `SELECT p.slug, p.name, p.limits

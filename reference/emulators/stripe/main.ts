@@ -1,6 +1,6 @@
 /**
  * Runs the Stripe emulator on its own: `npx tsx reference/emulators/stripe/main.ts`.
- * Configuration comes from the same variables the stack and the suite use (CONTRACT section 1).
+ * Configuration comes from the same variables the stack and the suite use (CONTRACT 1).
  */
 import { join } from 'node:path';
 import { OptionsError, startStripeEmulator } from './server';

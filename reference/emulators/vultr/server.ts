@@ -1,4 +1,4 @@
-// A local emulator of the part of the Vultr API v2 the stack and the suite use (CONTRACT.md §7).
+// A local emulator of the part of the Vultr API v2 the stack and the suite use (CONTRACT 7).
 // Plain node:http keeps it quick to start; every error is Vultr's {"error","status"} JSON.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

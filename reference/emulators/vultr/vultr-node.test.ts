@@ -1,4 +1,4 @@
-// The official @vultr/vultr-node client must work against the emulator unchanged (CONTRACT.md §7).
+// The official @vultr/vultr-node client must work against the emulator unchanged (CONTRACT 7).
 import VultrNode from '@vultr/vultr-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVultrEmulator, type VultrEmulator } from './server';

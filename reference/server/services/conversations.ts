@@ -62,7 +62,7 @@ export async function listMessages(pool: pg.Pool, accountId: string, conversatio
   return rows.map(messageView);
 }
 
-/** One unit of AI provider quota per message; exhausted quota is the runbook's "Brief Card never populates". */
+/** One unit of AI provider quota per message; exhausted quota is RUNBOOK Troubleshooting's "Brief Card never populates". */
 async function consumeAiQuota(db: Db): Promise<void> {
   const used = await db.query(
     `UPDATE ai_providers SET current_quota_usage = current_quota_usage + 1, updated_at = now()

@@ -1,4 +1,4 @@
-/** Pure formatting rules behind the contract's texts ("$5.04/mo", "1→1 · flat", "Low risk · 12"). */
+/** Pure formatting rules behind the texts of CONTRACT 3 ("$5.04/mo", "1→1 · flat", "Low risk · 12"). */
 import type { Brief, RiskSeverity } from './types';
 
 /** The API may send numerics as strings (Postgres numeric); anything unreadable counts as 0. */

@@ -1,4 +1,4 @@
-/** Shapes of the `/api/v1` answers the UI reads (CONTRACT.md section 4 plus the agreed additions). */
+/** Shapes of the `/api/v1` answers the UI reads (CONTRACT 4 and its additions). */
 
 export type User = { id: string; email: string; name: string; account_id: string };
 export type Account = { id: string; name: string };
