@@ -9,6 +9,8 @@ const stages = [
   { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
   { name: 'unit', cmd: ['npx', 'vitest', 'run'], results: 'test-results/unit.json' },
   { name: 'e2e', cmd: ['npx', 'playwright', 'test'], results: 'test-results/results.json' },
+  // A clone in a 0700 folder (root's home, mktemp -d) starts the stack and a throwaway database (ports 4601-4604, 54601).
+  { name: 'fresh-clone', cmd: ['npx', 'tsx', 'harness/fresh-clone.ts'], countsAsOneTest: true },
   // Ctrl+C and kill -9 mid-provisioning, then rollback: nothing may be left (own stack, ports 4221-4229).
   { name: 'interrupted', cmd: ['npx', 'tsx', 'scripts/interrupted-run.ts'], countsAsOneTest: true },
   // A fixed third of the fault matrix (npm run selftest runs it all): each fault must be caught.
