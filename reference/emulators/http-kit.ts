@@ -61,6 +61,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, opt
   sendText(res, status, JSON.stringify(body, null, options.indent), { ...options.headers, 'content-type': 'application/json' });
 }
 
+/** An answer before it is written: no body (204), text with its content-type, or JSON. */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Writes a reply; `options.headers` go on every reply of an emulator, the reply's own override them. */
+export function sendReply(res: ServerResponse, reply: Reply, options: { headers?: Record<string, string>; indent?: number } = {}): void {
+  const headers = { ...options.headers, ...reply.headers };
+  if (reply.body === undefined) res.writeHead(reply.status, headers).end();
+  else if (typeof reply.body === 'string' && headers['content-type']) sendText(res, reply.status, reply.body, headers);
+  else sendJson(res, reply.status, reply.body, { headers, indent: options.indent });
+}
+
 export interface RoutePattern {
   method: string;
   pattern: RegExp;

@@ -1,7 +1,7 @@
 // A local emulator of the part of the Vultr API v2 the stack and the suite use (CONTRACT.md §7).
 // Plain node:http keeps it quick to start; every error is Vultr's {"error","status"} JSON.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, HttpError, listen, matchRoute, originOf, readJson, sendJson } from '../http-kit';
+import { closeServer, HttpError, listen, matchRoute, originOf, readJson, sendJson, sendReply, type Reply } from '../http-kit';
 import { DEFAULT_JOURNAL_LIMIT, RequestJournal, type JournalNote } from '../journal';
 import { ACCOUNT, findRegion, OPERATING_SYSTEMS, PLANS, REGIONS } from './catalog';
 import { InvalidRequest, parseCreateRequest } from './create-request';
@@ -60,8 +60,6 @@ function requestedTags(body: unknown): string[] {
   const list = Array.isArray(tags) ? tags : [];
   return [...list, tag].filter((t): t is string => typeof t === 'string');
 }
-
-type Reply = { status: number; body?: unknown };
 
 interface Route {
   method: string;
@@ -275,9 +273,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       return;
     }
     if (bodyError !== undefined) throw bodyError;
-    const reply = route.handle({ params, query, body });
-    if (reply.status === 204) res.writeHead(204).end();
-    else sendJson(res, reply.status, reply.body);
+    sendReply(res, route.handle({ params, query, body }));
   }
 
   function handleEmulator(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
