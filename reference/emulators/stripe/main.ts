@@ -3,7 +3,8 @@
  * Configuration comes from the same variables the stack and the suite use (CONTRACT 1).
  */
 import { join } from 'node:path';
-import { OptionsError, startStripeEmulator } from './server';
+import { OptionsError } from './options';
+import { startStripeEmulator } from './server';
 import { StateFileError } from './store';
 
 interface Settings {

@@ -223,12 +223,15 @@ export interface Subscription {
   start_date: number;
   status: SubscriptionStatus;
   test_clock: null;
-  trial_end: number | null;
-  trial_start: number | null;
+  trial_end: null;
+  trial_start: null;
 }
 
-export type UiMode = 'embedded_page' | 'embedded' | 'hosted_page' | 'hosted';
-export type CheckoutMode = 'payment' | 'setup' | 'subscription';
+/**
+ * The only Checkout the product creates: an embedded subscription session (`embedded` is the
+ * pre-dahlia name of `embedded_page`). Other modes are refused at create.
+ */
+export type UiMode = 'embedded_page' | 'embedded';
 export type RedirectOnCompletion = 'always' | 'if_required' | 'never';
 
 export interface CustomerDetails {
@@ -245,21 +248,21 @@ export interface CheckoutSession {
   object: 'checkout.session';
   after_expiration: null;
   allow_promotion_codes: boolean | null;
-  amount_subtotal: number | null;
-  amount_total: number | null;
+  amount_subtotal: number;
+  amount_total: number;
   automatic_tax: { enabled: false; liability: null; provider: null; status: null };
   billing_address_collection: string | null;
-  cancel_url: string | null;
+  cancel_url: null;
   client_reference_id: string | null;
-  client_secret: string | null;
+  client_secret: string;
   consent: null;
   consent_collection: null;
   created: number;
-  currency: string | null;
+  currency: string;
   custom_fields: [];
   custom_text: { after_submit: null; shipping_address: null; submit: null; terms_of_service_acceptance: null };
   customer: string | null;
-  customer_creation: 'always' | 'if_required' | null;
+  customer_creation: null;
   customer_details: CustomerDetails | null;
   customer_email: string | null;
   discounts: [];
@@ -269,29 +272,29 @@ export interface CheckoutSession {
   livemode: false;
   locale: string | null;
   metadata: Metadata;
-  mode: CheckoutMode;
-  payment_intent: string | null;
+  mode: 'subscription';
+  payment_intent: null;
   payment_link: null;
-  payment_method_collection: 'always' | 'if_required' | null;
+  payment_method_collection: 'always' | 'if_required';
   payment_method_options: Record<string, never>;
   payment_method_types: string[];
   payment_status: 'paid' | 'unpaid' | 'no_payment_required';
   phone_number_collection: { enabled: boolean };
   recovered_from: null;
-  redirect_on_completion?: RedirectOnCompletion;
+  redirect_on_completion: RedirectOnCompletion;
   return_url?: string;
   saved_payment_method_options: null;
-  setup_intent: string | null;
+  setup_intent: null;
   shipping_address_collection: null;
   shipping_cost: null;
   shipping_options: [];
   status: 'open' | 'complete' | 'expired';
   submit_type: string | null;
   subscription: string | null;
-  success_url: string | null;
+  success_url: null;
   total_details: { amount_discount: number; amount_shipping: number; amount_tax: number };
   ui_mode: UiMode;
-  url: string | null;
+  url: null;
   wallet_options: null;
 }
 

@@ -19,6 +19,17 @@ export function optionalString(params: FormObject, name: string, param = name): 
   return value;
 }
 
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** An e-mail address; an empty one passes (it clears the field), a malformed one is Stripe's `email_invalid`. */
+export function optionalEmail(params: FormObject, name: string, param = name): string | undefined {
+  const value = optionalString(params, name, param);
+  if (value !== undefined && value !== '' && !EMAIL.test(value)) {
+    throw invalidRequest(`Invalid email address: ${value}`, { code: 'email_invalid', param });
+  }
+  return value;
+}
+
 /** Present and non-empty; Stripe answers an empty required string as a missing one. */
 export function requiredString(params: FormObject, name: string, param = name): string {
   const value = optionalString(params, name, param);

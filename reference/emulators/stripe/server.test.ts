@@ -139,11 +139,6 @@ describe('Stripe emulator through the stripe SDK', () => {
     const unknown = await caught(freeSession(stripe, { colour: 'blue' } as Partial<Stripe.Checkout.SessionCreateParams>));
     expect(unknown.message).toBe('Received unknown parameter: colour');
 
-    const mode = await caught(
-      freeSession(stripe, { mode: 'payment' }),
-    );
-    expect(mode.message).toContain('recurring price');
-
     const missing = await caught(stripe.checkout.sessions.retrieve('cs_test_x'));
     expect(missing.statusCode).toBe(404);
     expect(missing.code).toBe('resource_missing');
@@ -398,45 +393,35 @@ describe('Stripe emulator through the stripe SDK', () => {
     expect(badKey.status).toBe(401);
   });
 
-  it('serves hosted_page sessions minimally: url with a page secret, redirect to success_url', async () => {
-    const session = await stripe.checkout.sessions.create({
-      mode: 'subscription',
-      line_items: [{ price: 'price_pro_cloud_monthly', quantity: 1 }],
-      success_url: 'http://127.0.0.1:3100/done?session_id={CHECKOUT_SESSION_ID}',
-      cancel_url: 'http://127.0.0.1:3100/pricing',
-    });
-    expect(session.ui_mode).toBe('hosted_page');
-    expect(session.client_secret).toBeNull();
-    const url = new URL(session.url ?? '');
-    expect(url.pathname).toBe(`/c/pay/${session.id}`);
-    const pageSecret = url.hash.slice(1);
-    const page = await fetch(`${emulator.url}${url.pathname}`);
-    expect(await page.text()).toContain('data-testid="hosted-payment-submit-button"');
-    const view = await fetch(`${emulator.url}/v3/checkout_sessions/${session.id}?client_secret=${pageSecret}`);
-    expect(await view.json()).toMatchObject({ amount_total: 4900, submit_label: 'Subscribe', cancel_url: 'http://127.0.0.1:3100/pricing' });
-    const confirmed = await fetch(`${emulator.url}/v3/checkout_sessions/${session.id}/confirm`, {
-      method: 'POST',
-      body: JSON.stringify({
-        client_secret: pageSecret,
-        email: 'hosted@example.com',
-        cardNumber: '5555555555554444',
-        cardExpiry: '12/34',
-        cardCvc: '123',
-        billingName: 'Hosted Buyer',
-        billingPostalCode: '94107',
-      }),
-    });
-    expect(await confirmed.json()).toMatchObject({ redirect_url: `http://127.0.0.1:3100/done?session_id=${session.id}` });
-    const done = await stripe.checkout.sessions.retrieve(session.id);
-    expect(done).toMatchObject({ status: 'complete', payment_status: 'paid', url: null });
-    const embeddedOnly = await caught(
+  it('refuses, with a 400, the sessions the product never creates: hosted, payment, setup, trial', async () => {
+    const hosted = await caught(
       stripe.checkout.sessions.create({
         mode: 'subscription',
-        line_items: [{ price: 'price_free_monthly', quantity: 1 }],
-        return_url: RETURN_URL,
+        line_items: [{ price: 'price_pro_cloud_monthly', quantity: 1 }],
+        success_url: 'http://127.0.0.1:3100/done?session_id={CHECKOUT_SESSION_ID}',
       }),
     );
-    expect(embeddedOnly.param).toBe('return_url');
+    expect(hosted).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(hosted.statusCode).toBe(400);
+    expect(hosted.param).toBe('ui_mode');
+    expect(hosted.message).toContain('hosted_page');
+    const hostedPage = await caught(freeSession(stripe, { ui_mode: 'hosted_page', return_url: undefined }));
+    expect([hostedPage.statusCode, hostedPage.param]).toEqual([400, 'ui_mode']);
+
+    for (const mode of ['payment', 'setup'] as const) {
+      const refused = await caught(freeSession(stripe, { mode }));
+      expect([refused.statusCode, refused.type, refused.param]).toEqual([400, 'StripeInvalidRequestError', 'mode']);
+      expect(refused.message).toContain(`mode=${mode}`);
+    }
+
+    const trial = await caught(freeSession(stripe, { subscription_data: { trial_period_days: 14 } }));
+    expect([trial.statusCode, trial.code, trial.param]).toEqual([400, 'parameter_unknown', 'subscription_data[trial_period_days]']);
+    const creation = await caught(freeSession(stripe, { customer_creation: 'always' }));
+    expect([creation.statusCode, creation.code, creation.param]).toEqual([400, 'parameter_unknown', 'customer_creation']);
+
+    const kept = await freeSession(stripe, { subscription_data: { metadata: { plan: 'free' } } });
+    expect(kept.status).toBe('open');
+    expect((await fetch(`${emulator.url}/c/pay/${kept.id}`)).status).toBe(404);
   });
 
   it('journals requests without secrets and resets on DELETE', async () => {

@@ -1,13 +1,15 @@
 /**
  * Reading `POST /v1/checkout/sessions` parameters into a checked spec, with Stripe's rules and
- * messages: the ui_mode/URL combinations, mode vs. recurring prices, and the endive removal of
- * `payment_method_types`. The emulator additionally requires {CHECKOUT_SESSION_ID} in return URLs.
+ * messages and the endive removal of `payment_method_types`. The emulator models only what the
+ * product creates, an embedded subscription session: other modes, hosted pages and trials are
+ * refused with a 400 rather than half-served. It also requires {CHECKOUT_SESSION_ID} in return URLs.
  */
 import { invalidRequest, missingParam, resourceMissing, unknownParam } from './errors';
 import type { FormObject, FormValue } from './form';
-import { newId, type CheckoutMode, type CheckoutSession, type LineItem, type Price, type Product, type RedirectOnCompletion, type UiMode } from './objects';
+import { newId, type LineItem, type Price, type Product, type RedirectOnCompletion, type UiMode } from './objects';
 import {
   optionalBoolean,
+  optionalEmail,
   optionalEnum,
   optionalHash,
   optionalInteger,
@@ -21,10 +23,9 @@ import {
 export const SESSION_LIFETIME_S = 24 * 60 * 60;
 /** The date from which `payment_method_types` is gone from Checkout Session create (endive). */
 const PAYMENT_METHOD_TYPES_REMOVED = '2026-09-30';
-export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-const UI_MODES: readonly UiMode[] = ['embedded_page', 'embedded', 'hosted_page', 'hosted'];
-const EMBEDDED: readonly UiMode[] = ['embedded_page', 'embedded'];
+const UI_MODES: readonly UiMode[] = ['embedded_page', 'embedded'];
+const NOT_MODELLED = 'The Stripe emulator models only the Checkout the product creates: `ui_mode=embedded_page`, `mode=subscription`, no trial.';
 
 /** Parameters the emulator models. */
 const MODELLED = [
@@ -37,11 +38,9 @@ const MODELLED = [
   'cancel_url',
   'customer',
   'customer_email',
-  'customer_creation',
   'client_reference_id',
   'metadata',
   'expires_at',
-  'currency',
   'subscription_data',
   'payment_method_collection',
   'payment_method_types',
@@ -61,6 +60,7 @@ const ACCEPTED = [
   'automatic_tax',
   'branding_settings',
   'consent_collection',
+  'currency',
   'custom_fields',
   'custom_text',
   'customer_account',
@@ -73,24 +73,23 @@ const ACCEPTED = [
   'name_collection',
   'optional_items',
   'origin_context',
-  'payment_intent_data',
   'payment_method_configuration',
   'payment_method_data',
   'payment_method_options',
   'permissions',
   'saved_payment_method_options',
-  'setup_intent_data',
   'shipping_address_collection',
   'shipping_options',
   'tax_id_collection',
   'wallet_options',
 ];
 
+/** Real parameters of the sessions the emulator does not model (payment and setup mode). */
+const REFUSED = ['customer_creation', 'payment_intent_data', 'setup_intent_data'];
+
 const SUBSCRIPTION_DATA_KEYS = [
   'metadata',
-  'trial_period_days',
   'description',
-  'trial_settings',
   'billing_cycle_anchor',
   'proration_behavior',
   'default_tax_rates',
@@ -100,10 +99,11 @@ const SUBSCRIPTION_DATA_KEYS = [
   'invoice_settings',
   'billing_mode',
 ];
+const TRIAL_KEYS = ['trial_period_days', 'trial_settings', 'trial_end'];
 
 const LINE_ITEM_KEYS = ['price', 'quantity', 'adjustable_quantity', 'dynamic_tax_rates', 'tax_rates', 'metadata'];
 
-export interface Catalogue {
+export interface SessionLookups {
   price(id: string): Price | undefined;
   product(id: string): Product | undefined;
   hasCustomer(id: string): boolean;
@@ -111,21 +111,15 @@ export interface Catalogue {
 
 export interface SessionSpec {
   uiMode: UiMode;
-  embedded: boolean;
-  mode: CheckoutMode;
   lineItems: LineItem[];
-  currency: string | null;
-  redirect: RedirectOnCompletion | undefined;
+  currency: string;
+  redirect: RedirectOnCompletion;
   returnUrl: string | undefined;
-  successUrl: string | undefined;
-  cancelUrl: string | undefined;
   customerId: string | null;
   customerEmail: string | null;
-  customerCreation: 'always' | 'if_required' | undefined;
   clientReferenceId: string | null;
   expiresAt: number;
   paymentMethodCollection: 'always' | 'if_required' | undefined;
-  trialDays: number | null;
   subscriptionMetadata: Record<string, string>;
   phoneEnabled: boolean;
   submitType: string | undefined;
@@ -135,24 +129,27 @@ export interface SessionSpec {
   metadata: Record<string, string>;
 }
 
-export function isEmbedded(uiMode: UiMode): boolean {
-  return EMBEDDED.includes(uiMode);
-}
-
-export function readSessionCreate(params: FormObject, apiVersion: string, catalogue: Catalogue, now: number): SessionSpec {
+export function readSessionCreate(params: FormObject, apiVersion: string, lookups: SessionLookups, now: number): SessionSpec {
   checkNames(params, apiVersion);
-  const uiMode = optionalEnum(params, 'ui_mode', UI_MODES) ?? 'hosted_page';
-  const embedded = isEmbedded(uiMode);
+  const uiMode = readUiMode(params);
+  const mode = optionalEnum(params, 'mode', ['payment', 'setup', 'subscription'] as const);
+  if (mode !== undefined && mode !== 'subscription') {
+    throw invalidRequest(`\`mode=${mode}\` is not supported. ${NOT_MODELLED}`, { param: 'mode' });
+  }
   const paymentMethodTypes = optionalStringList(params, 'payment_method_types');
   if (paymentMethodTypes && !paymentMethodTypes.includes('card')) {
     throw invalidRequest('The emulator supports only the `card` payment method type.', { param: 'payment_method_types' });
   }
-  const lineItems = readLineItems(params, catalogue);
-  const mode = readMode(params, lineItems);
-  const currency = mode === 'setup' ? readSetupCurrency(params) : (lineItems[0]?.currency ?? null);
+  const lineItems = readLineItems(params, lookups);
+  const currency = lineItems[0]?.currency;
+  if (currency === undefined) throw missingParam('line_items');
+  if (!lineItems.some((item) => item.price.type === 'recurring')) {
+    throw invalidRequest('You must provide at least one recurring price in `subscription` mode when using prices.', {
+      param: 'line_items',
+    });
+  }
   const urls = readUrls(params, uiMode);
-  const customer = readCustomer(params, mode, catalogue);
-  const subscription = readSubscriptionData(params, mode);
+  const customer = readCustomer(params, lookups);
 
   const clientReferenceId = optionalString(params, 'client_reference_id') || null;
   if (clientReferenceId && clientReferenceId.length > 200) {
@@ -164,23 +161,17 @@ export function readSessionCreate(params: FormObject, apiVersion: string, catalo
       param: 'expires_at',
     });
   }
-  const paymentMethodCollection = optionalEnum(params, 'payment_method_collection', ['always', 'if_required'] as const);
-  if (paymentMethodCollection && mode !== 'subscription') {
-    throw invalidRequest('`payment_method_collection` can only be used in `subscription` mode.', { param: 'payment_method_collection' });
-  }
   const phoneCollection = optionalHash(params, 'phone_number_collection');
   return {
     uiMode,
-    embedded,
-    mode,
     lineItems,
     currency,
     ...urls,
     ...customer,
-    ...subscription,
     clientReferenceId,
     expiresAt: expiresAt ?? now + SESSION_LIFETIME_S,
-    paymentMethodCollection,
+    paymentMethodCollection: optionalEnum(params, 'payment_method_collection', ['always', 'if_required'] as const),
+    subscriptionMetadata: readSubscriptionMetadata(params),
     phoneEnabled: phoneCollection ? (optionalBoolean(phoneCollection, 'enabled', 'phone_number_collection[enabled]') ?? false) : false,
     submitType: optionalEnum(params, 'submit_type', ['auto', 'book', 'donate', 'pay', 'subscribe'] as const),
     billingAddress: optionalEnum(params, 'billing_address_collection', ['auto', 'required'] as const),
@@ -198,11 +189,25 @@ function checkNames(params: FormObject, apiVersion: string): void {
         `payment_method_types was removed from Checkout Session create in API version 2026-09-30.endive (you sent ${apiVersion}); rely on dynamic payment methods, or use excluded_payment_method_types.`,
       );
     }
+    if (REFUSED.includes(name)) throw unknownParam(name, NOT_MODELLED);
     if (!MODELLED.includes(name) && !ACCEPTED.includes(name)) throw unknownParam(name);
   }
 }
 
-function readLineItems(params: FormObject, catalogue: Catalogue): LineItem[] {
+/** Stripe's default is a hosted page, which the emulator does not serve: embedded must be asked for. */
+function readUiMode(params: FormObject): UiMode {
+  const uiMode = optionalString(params, 'ui_mode');
+  if (uiMode === undefined || uiMode === '') {
+    throw invalidRequest(`\`ui_mode\` defaults to \`hosted_page\`, which is not supported; pass \`ui_mode=embedded_page\`. ${NOT_MODELLED}`, {
+      param: 'ui_mode',
+    });
+  }
+  const known = UI_MODES.find((mode) => mode === uiMode);
+  if (!known) throw invalidRequest(`\`ui_mode=${uiMode}\` is not supported. ${NOT_MODELLED}`, { param: 'ui_mode' });
+  return known;
+}
+
+function readLineItems(params: FormObject, lookups: SessionLookups): LineItem[] {
   const list = optionalList(params, 'line_items') ?? [];
   if (list.length > 100) throw invalidRequest('Invalid line_items: at most 100 line items are allowed.', { param: 'line_items' });
   const items = list.map((raw: FormValue, index): LineItem => {
@@ -217,7 +222,7 @@ function readLineItems(params: FormObject, catalogue: Catalogue): LineItem[] {
       if (!LINE_ITEM_KEYS.includes(key)) throw unknownParam(`${at}[${key}]`);
     }
     const priceId = requiredString(raw, 'price', `${at}[price]`);
-    const price = catalogue.price(priceId);
+    const price = lookups.price(priceId);
     if (!price) throw resourceMissing('price', priceId, `${at}[price]`);
     if (!price.active) {
       throw invalidRequest('The price specified is inactive. This field only accepts active prices.', { param: `${at}[price]` });
@@ -233,7 +238,7 @@ function readLineItems(params: FormObject, catalogue: Catalogue): LineItem[] {
       amount_tax: 0,
       amount_total: total,
       currency: price.currency,
-      description: catalogue.product(price.product)?.name ?? price.nickname ?? price.id,
+      description: lookups.product(price.product)?.name ?? price.nickname ?? price.id,
       price: structuredClone(price),
       quantity,
     };
@@ -244,113 +249,50 @@ function readLineItems(params: FormObject, catalogue: Catalogue): LineItem[] {
   return items;
 }
 
-/** `mode` may be left out on endive; Stripe's docs say subscription when any item recurs. */
-function readMode(params: FormObject, lineItems: LineItem[]): CheckoutMode {
-  const anyRecurring = lineItems.some((item) => item.price.type === 'recurring');
-  const mode = optionalEnum(params, 'mode', ['payment', 'setup', 'subscription'] as const) ?? (anyRecurring ? 'subscription' : 'payment');
-  if (mode !== 'setup' && lineItems.length === 0) throw missingParam('line_items');
-  if (mode === 'setup' && lineItems.length > 0) {
-    throw invalidRequest('You cannot pass `line_items` in `setup` mode.', { param: 'line_items' });
-  }
-  if (mode === 'subscription' && !anyRecurring) {
-    throw invalidRequest('You must provide at least one recurring price in `subscription` mode when using prices.', {
-      param: 'line_items',
-    });
-  }
-  if (mode === 'payment' && anyRecurring) {
-    throw invalidRequest(
-      'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
-      { param: 'line_items' },
-    );
-  }
-  return mode;
-}
-
-function readSetupCurrency(params: FormObject): string {
-  const requested = optionalString(params, 'currency');
-  if (!requested) throw missingParam('currency');
-  if (!/^[a-z]{3}$/i.test(requested)) throw invalidRequest(`Invalid currency: ${requested}`, { param: 'currency' });
-  return requested.toLowerCase();
-}
-
-function readUrls(
-  params: FormObject,
-  uiMode: UiMode,
-): Pick<SessionSpec, 'redirect' | 'returnUrl' | 'successUrl' | 'cancelUrl'> {
-  const redirect = optionalEnum(params, 'redirect_on_completion', ['always', 'if_required', 'never'] as const);
+function readUrls(params: FormObject, uiMode: UiMode): Pick<SessionSpec, 'redirect' | 'returnUrl'> {
+  const redirect = optionalEnum(params, 'redirect_on_completion', ['always', 'if_required', 'never'] as const) ?? 'always';
   const returnUrl = optionalString(params, 'return_url');
-  const successUrl = optionalString(params, 'success_url');
-  const cancelUrl = optionalString(params, 'cancel_url');
-  if (!isEmbedded(uiMode)) {
-    if (returnUrl !== undefined || redirect !== undefined) {
-      const param = returnUrl !== undefined ? 'return_url' : 'redirect_on_completion';
-      throw invalidRequest(`You may not specify \`${param}\` when \`ui_mode\` is \`${uiMode}\`. Use \`success_url\` instead.`, { param });
-    }
-    if (successUrl !== undefined) checkRedirectUrl(successUrl, 'success_url');
-    if (cancelUrl !== undefined) checkUrl(cancelUrl, 'cancel_url');
-    return { redirect, returnUrl, successUrl, cancelUrl };
-  }
-  if (successUrl !== undefined) {
+  if (optionalString(params, 'success_url') !== undefined) {
     throw invalidRequest(`You may not specify \`success_url\` when \`ui_mode\` is \`${uiMode}\`. Use \`return_url\` instead.`, {
       param: 'success_url',
     });
   }
-  if (cancelUrl !== undefined) {
+  if (optionalString(params, 'cancel_url') !== undefined) {
     throw invalidRequest(`You may not specify \`cancel_url\` when \`ui_mode\` is \`${uiMode}\`.`, { param: 'cancel_url' });
   }
-  const effective = redirect ?? 'always';
-  if (effective === 'never') {
+  if (redirect === 'never') {
     if (returnUrl !== undefined) {
       throw invalidRequest('`return_url` cannot be set when `redirect_on_completion` is `never`.', { param: 'return_url' });
     }
   } else if (!returnUrl) {
-    throw invalidRequest(`You must provide \`return_url\` when \`ui_mode\` is \`${uiMode}\` and \`redirect_on_completion\` is \`${effective}\`.`, {
+    throw invalidRequest(`You must provide \`return_url\` when \`ui_mode\` is \`${uiMode}\` and \`redirect_on_completion\` is \`${redirect}\`.`, {
       code: 'parameter_missing',
       param: 'return_url',
     });
   } else {
     checkRedirectUrl(returnUrl, 'return_url');
   }
-  return { redirect: effective, returnUrl, successUrl, cancelUrl };
+  return { redirect, returnUrl };
 }
 
-function readCustomer(
-  params: FormObject,
-  mode: CheckoutMode,
-  catalogue: Catalogue,
-): Pick<SessionSpec, 'customerId' | 'customerEmail' | 'customerCreation'> {
+function readCustomer(params: FormObject, lookups: SessionLookups): Pick<SessionSpec, 'customerId' | 'customerEmail'> {
   const customerId = optionalString(params, 'customer') || null;
-  const customerEmail = optionalString(params, 'customer_email') || null;
+  const customerEmail = optionalEmail(params, 'customer_email') || null;
   if (customerId && customerEmail) {
     throw invalidRequest('You may only specify one of these parameters: customer, customer_email.', { param: 'customer_email' });
   }
-  if (customerId && !catalogue.hasCustomer(customerId)) throw resourceMissing('customer', customerId, 'customer');
-  if (customerEmail && !EMAIL.test(customerEmail)) {
-    throw invalidRequest(`Invalid email address: ${customerEmail}`, { code: 'email_invalid', param: 'customer_email' });
-  }
-  const customerCreation = optionalEnum(params, 'customer_creation', ['always', 'if_required'] as const);
-  if (customerCreation && mode !== 'payment') {
-    throw invalidRequest('`customer_creation` can only be used in `payment` mode.', { param: 'customer_creation' });
-  }
-  if (customerCreation && customerId) {
-    throw invalidRequest('You may only specify one of these parameters: customer, customer_creation.', { param: 'customer_creation' });
-  }
-  return { customerId, customerEmail, customerCreation };
+  if (customerId && !lookups.hasCustomer(customerId)) throw resourceMissing('customer', customerId, 'customer');
+  return { customerId, customerEmail };
 }
 
-function readSubscriptionData(params: FormObject, mode: CheckoutMode): Pick<SessionSpec, 'trialDays' | 'subscriptionMetadata'> {
+function readSubscriptionMetadata(params: FormObject): Record<string, string> {
   const data = optionalHash(params, 'subscription_data');
-  if (!data) return { trialDays: null, subscriptionMetadata: {} };
-  if (mode !== 'subscription') {
-    throw invalidRequest('`subscription_data` can only be used in `subscription` mode.', { param: 'subscription_data' });
-  }
+  if (!data) return {};
   for (const key of Object.keys(data)) {
+    if (TRIAL_KEYS.includes(key)) throw unknownParam(`subscription_data[${key}]`, NOT_MODELLED);
     if (!SUBSCRIPTION_DATA_KEYS.includes(key)) throw unknownParam(`subscription_data[${key}]`);
   }
-  return {
-    trialDays: optionalInteger(data, 'trial_period_days', { min: 1, max: 730 }, 'subscription_data[trial_period_days]') ?? null,
-    subscriptionMetadata: optionalMetadata(data, 'metadata', 'subscription_data[metadata]') ?? {},
-  };
+  return optionalMetadata(data, 'metadata', 'subscription_data[metadata]') ?? {};
 }
 
 function checkUrl(value: string, param: string): void {
@@ -374,23 +316,4 @@ function checkRedirectUrl(value: string, param: string): void {
       { code: 'url_invalid', param },
     );
   }
-}
-
-export function submitLabel(session: CheckoutSession, trialDays: number | null): string {
-  const total = formatMoney(session.amount_total ?? 0, session.currency ?? 'usd');
-  if (session.mode === 'setup') return 'Save card';
-  if (session.mode === 'subscription') return trialDays ? 'Start trial' : 'Subscribe';
-  if (session.submit_type === 'donate') return `Donate ${total}`;
-  if (session.submit_type === 'book') return `Book ${total}`;
-  return `Pay ${total}`;
-}
-
-export function successMessage(mode: CheckoutMode): string {
-  if (mode === 'subscription') return 'Thanks for subscribing';
-  if (mode === 'setup') return 'Your payment details were saved';
-  return 'Thanks for your payment';
-}
-
-function formatMoney(amount: number, currency: string): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
 }

@@ -16,13 +16,10 @@ import type {
   Subscription,
 } from './objects';
 
-/** What the browser-facing checkout page needs that is not part of the API object. */
+/** A Checkout Session with what its completion needs that is not part of the API object. */
 export interface SessionRecord {
   session: CheckoutSession;
   line_items: LineItem[];
-  /** Secret for the hosted page URL fragment (hosted sessions have no client_secret). */
-  page_secret: string;
-  trial_period_days: number | null;
   subscription_metadata: Record<string, string>;
 }
 
@@ -148,6 +145,13 @@ function isState(value: unknown): value is StateData {
   const record = value as Record<string, unknown>;
   const tables = ['products', 'prices', 'customers', 'payment_methods', 'checkout_sessions', 'subscriptions', 'events'];
   return record.version === 1 && tables.every((name) => typeof record[name] === 'object' && record[name] !== null);
+}
+
+/** Any stored object by id, for `expand[]`. */
+export function findObject(state: StateData, id: string): unknown {
+  const tables = [state.customers, state.subscriptions, state.payment_methods, state.prices, state.products, state.events] as Record<string, unknown>[];
+  for (const table of tables) if (table[id]) return table[id];
+  return state.checkout_sessions[id]?.session;
 }
 
 /** Coalesces writes: many mutations in one tick cost one file write. */

@@ -6,11 +6,21 @@
 import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { StripeEvent } from './objects';
 
 export function signatureHeader(payload: string, secret: string, timestamp: number): string {
   const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
   return `t=${timestamp},v1=${signature}`;
 }
+
+/** What a dashboard endpoint for this stack would subscribe to. */
+export const DEFAULT_WEBHOOK_EVENTS = [
+  'checkout.session.completed',
+  'checkout.session.expired',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+] as const;
 
 /** 0.5 s, 1 s, 2 s, 4 s, 8 s between six attempts: bounded to about 16 s plus request time. */
 export const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000] as const;
@@ -38,6 +48,8 @@ export interface WebhookDispatcherOptions {
   url: string;
   secret: string;
   retryDelaysMs?: readonly number[];
+  /** Event types the endpoint subscribes to; default DEFAULT_WEBHOOK_EVENTS. */
+  events?: readonly string[];
   /** Called when an endpoint finally answers 2xx, so the event's `pending_webhooks` can drop. */
   onDelivered?: (eventId: string) => void;
 }
@@ -47,9 +59,19 @@ export class WebhookDispatcher {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<AbortController>();
   private readonly idle = new Set<() => void>();
+  private readonly subscribed: ReadonlySet<string>;
   private closed = false;
 
-  constructor(private readonly options: WebhookDispatcherOptions) {}
+  constructor(private readonly options: WebhookDispatcherOptions) {
+    this.subscribed = new Set(options.events ?? DEFAULT_WEBHOOK_EVENTS);
+  }
+
+  /** Sends the event when the endpoint subscribes to its type; it stays pending until a 2xx. */
+  send(event: StripeEvent): void {
+    if (!this.subscribed.has(event.type)) return;
+    event.pending_webhooks = 1;
+    this.deliver(event.id, event.type, JSON.stringify(event, null, 2));
+  }
 
   /** Queues the event; returns at once. `payload` is the exact JSON the endpoint receives. */
   deliver(eventId: string, type: string, payload: string): void {

@@ -1,4 +1,5 @@
 // Validation of the POST /v2/instances body into a create spec, with Vultr-style 400 messages.
+import { HttpError } from '../http-kit';
 import { findInstallableOs, findPlan, findRegion } from './catalog';
 
 export type ImageSource =
@@ -24,7 +25,12 @@ export interface CreateSpec {
   firewall_group_id: string;
 }
 
-export class InvalidRequest extends Error {}
+/** A create the Vultr API would refuse with 400. */
+export class InvalidRequest extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
 
 const IMAGE_FIELDS = ['os_id', 'iso_id', 'snapshot_id', 'app_id', 'image_id'] as const;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

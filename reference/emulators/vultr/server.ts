@@ -1,13 +1,12 @@
 // A local emulator of the part of the Vultr API v2 the stack and the suite use (CONTRACT 7).
 // Plain node:http keeps it quick to start; every error is Vultr's {"error","status"} JSON.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { closeServer, HttpError, listen, matchRoute, originOf, readJson, sendJson, sendReply, type Reply } from '../http-kit';
+import { DEFAULT_JOURNAL_LIMIT, RequestJournal, type JournalNote } from '../journal';
 import { ACCOUNT, findRegion, OPERATING_SYSTEMS, PLANS, REGIONS } from './catalog';
 import { InvalidRequest, parseCreateRequest } from './create-request';
 import { InstanceStore } from './instance-store';
 import { matchesFilter, newDefaultPassword, renderInstance, type InstanceFilter, type Lifecycle, type PowerStatus } from './instances';
-import { Journal } from './journal';
 import { paginate } from './pagination';
 import { RateLimiter } from './rate-limit';
 
@@ -46,18 +45,8 @@ export interface VultrEmulator {
 
 export const DEFAULT_BOOT_DELAY_MS = 2_000;
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 30;
-export const DEFAULT_JOURNAL_LIMIT = 5_000;
 const MAX_BODY_BYTES = 1_000_000;
 const INSTANCE_NOT_FOUND = 'instance not found';
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface RequestContext {
   params: string[];
@@ -65,16 +54,12 @@ interface RequestContext {
   body: unknown;
 }
 
-type JournalNote = { tags?: string[] };
-
 /** The tags a create request asks for, read before validation so a refused create is attributed too. */
 function requestedTags(body: unknown): string[] {
   const { tags, tag } = (body ?? {}) as { tags?: unknown; tag?: unknown };
   const list = Array.isArray(tags) ? tags : [];
   return [...list, tag].filter((t): t is string => typeof t === 'string');
 }
-
-type Reply = { status: number; body?: unknown };
 
 interface Route {
   method: string;
@@ -85,42 +70,8 @@ interface Route {
   note?(body: unknown): JournalNote;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 function sendError(res: ServerResponse, status: number, message: string): void {
   sendJson(res, status, { error: message, status });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) reject(new HttpError(413, 'Request body too large.'));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('error', reject);
-  });
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req);
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'Invalid JSON body.');
-  }
 }
 
 function positiveOrZero(name: string, value: number): number {
@@ -157,7 +108,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
 
   const store = await InstanceStore.open(options.stateFile);
   const limiter = new RateLimiter(rateLimit);
-  const journal = new Journal(journalLimit);
+  const journal = new RequestJournal(journalLimit);
 
   function findInstance(id: string) {
     const record = store.get(id);
@@ -293,41 +244,36 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, note: JournalNote): Promise<void> {
     const limited = options.faults?.rateLimited === true || !limiter.allow(req.socket.remoteAddress ?? 'unknown', Date.now());
     const method = req.method ?? 'GET';
-    let pathMatched = false;
-    for (const route of routes) {
-      const match = route.pattern.exec(path);
-      if (!match) continue;
-      pathMatched = true;
-      if (route.method !== method) continue;
-      // Read and parsed before the rate limit and auth checks so the journal notes a refused call
-      // too; a bad body is only reported once those checks have passed, as before.
-      let body: unknown;
-      let bodyError: unknown;
-      if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
-        try {
-          body = await readJson(req);
-        } catch (error) {
-          bodyError = error;
-        }
-      }
-      if (route.note) Object.assign(note, route.note(bodyError === undefined ? body : undefined));
-      if (limited) {
-        sendError(res, 429, 'Rate limit exceeded.');
-        return;
-      }
-      if (route.auth && !authorized(req)) {
-        sendError(res, 401, 'Invalid API token.');
-        return;
-      }
-      if (bodyError !== undefined) throw bodyError;
-      const reply = route.handle({ params: match.slice(1), query, body });
-      if (reply.status === 204) res.writeHead(204).end();
-      else sendJson(res, reply.status, reply.body);
+    const found = matchRoute(routes, method, path);
+    if (!found.route) {
+      if (limited) sendError(res, 429, 'Rate limit exceeded.');
+      else if (found.pathMatched) sendError(res, 405, 'Method not allowed.');
+      else sendError(res, 404, 'Not found.');
       return;
     }
-    if (limited) sendError(res, 429, 'Rate limit exceeded.');
-    else if (pathMatched) sendError(res, 405, 'Method not allowed.');
-    else sendError(res, 404, 'Not found.');
+    const { route, params } = found;
+    // Read and parsed before the rate limit and auth checks so the journal notes a refused call
+    // too; a bad body is only reported once those checks have passed.
+    let body: unknown;
+    let bodyError: unknown;
+    if (method === 'POST' || method === 'PATCH' || method === 'PUT') {
+      try {
+        body = await readJson(req, MAX_BODY_BYTES);
+      } catch (error) {
+        bodyError = error;
+      }
+    }
+    if (route.note) Object.assign(note, route.note(bodyError === undefined ? body : undefined));
+    if (limited) {
+      sendError(res, 429, 'Rate limit exceeded.');
+      return;
+    }
+    if (route.auth && !authorized(req)) {
+      sendError(res, 401, 'Invalid API token.');
+      return;
+    }
+    if (bodyError !== undefined) throw bodyError;
+    sendReply(res, route.handle({ params, query, body }));
   }
 
   function handleEmulator(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
@@ -344,8 +290,6 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const startedAt = performance.now();
-    const time = new Date().toISOString();
     const rawUrl = req.url ?? '/';
     const queryAt = rawUrl.indexOf('?');
     const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
@@ -356,12 +300,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       handleEmulator(req, res, path, query);
       return;
     }
-    const note: JournalNote = {};
-    res.on('finish', () => {
-      const duration = Math.round((performance.now() - startedAt) * 1000) / 1000;
-      journal.record({ method: req.method ?? 'GET', path: rawUrl, status: res.statusCode, time, duration_ms: duration, ...note });
-    });
-    await handleApi(req, res, path, query, note);
+    await handleApi(req, res, path, query, journal.track(req, res));
   }
 
   const server = createServer((req, res) => {
@@ -371,7 +310,6 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
         return;
       }
       if (error instanceof HttpError) sendError(res, error.status, error.message);
-      else if (error instanceof InvalidRequest) sendError(res, 400, error.message);
       else {
         process.stderr.write(`vultr emulator: ${req.method} ${req.url} failed: ${(error as Error).stack ?? String(error)}\n`);
         sendError(res, 500, 'Internal emulator error.');
@@ -379,25 +317,15 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port, host);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v2`,
+    url: `${originOf(host, port)}/v2`,
     port,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer(server);
         await store.flush();
       })();
       return closing;

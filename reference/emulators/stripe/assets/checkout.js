@@ -1,5 +1,5 @@
 /*
- * The checkout form inside the emulator's iframe (and its hosted page at /c/pay/<id>).
+ * The checkout form inside the emulator's iframe (Embedded Checkout; no hosted page is modelled).
  * It checks the fields like Stripe Checkout does, then confirms through the emulator; the
  * server repeats every check and decides the test-card outcome.
  */
@@ -8,14 +8,12 @@
   'use strict';
 
   var FIELDS = ['email', 'cardNumber', 'cardExpiry', 'cardCvc', 'billingName', 'billingPostalCode', 'phoneNumber'];
-  var hash = window.location.hash.slice(1);
-  var hostedMatch = /^\/c\/pay\/([A-Za-z0-9_]+)$/.exec(window.location.pathname);
-  var fragment = new URLSearchParams(hostedMatch ? '' : hash);
-  var clientSecret = hostedMatch ? hash : fragment.get('client_secret') || '';
-  var sessionId = hostedMatch ? hostedMatch[1] : clientSecret.split('_secret_')[0];
+  var fragment = new URLSearchParams(window.location.hash.slice(1));
+  var clientSecret = fragment.get('client_secret') || '';
+  var sessionId = clientSecret.split('_secret_')[0];
   var publishableKey = fragment.get('key') || '';
   var parentOrigin = fragment.get('origin') || '';
-  var embedded = !hostedMatch && window.parent !== window;
+  var embedded = window.parent !== window;
 
   var session = null;
   var submitting = false;
@@ -80,9 +78,8 @@
       return;
     }
     var first = data.line_items[0];
-    var verb = data.mode === 'subscription' ? (data.trial_period_days ? 'Try ' : 'Subscribe to ') : '';
-    $('ProductSummary-name').textContent = first ? verb + first.name : 'Save your payment details';
-    $('ProductSummary-totalAmount').textContent = data.amount_total === null ? '' : money(data.amount_total, data.currency);
+    $('ProductSummary-name').textContent = first ? 'Subscribe to ' + first.name : '';
+    $('ProductSummary-totalAmount').textContent = money(data.amount_total, data.currency);
     $('ProductSummary-interval').textContent = first && first.interval ? ' ' + intervalText(first) : '';
     var lines = $('ProductSummary-lines');
     data.line_items.forEach(function (item) {
@@ -95,13 +92,6 @@
       li.appendChild(amount);
       lines.appendChild(li);
     });
-    if (data.cancel_url && /^https?:\/\//.test(data.cancel_url)) {
-      var back = document.createElement('a');
-      back.href = data.cancel_url;
-      back.textContent = '← Back';
-      back.className = 'BackLink';
-      $('ProductSummary-name').parentNode.insertBefore(back, $('ProductSummary-name'));
-    }
     if (data.email) $('email').value = data.email;
     $('submit').textContent = data.submit_label;
     show('checkout', true);
