@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, isLoopbackUrl, loadConfig, type Config } from './helpers/config';
 import { chooseChromium, hasVideoEncoder, OFFLINE_CHROMIUM_ARGS } from './helpers/browser';
+import { stackStartCommand, stackStartEnv } from './helpers/stack-start';
 
 function validatedConfig(): Config {
   try {
@@ -48,24 +49,13 @@ if (browser.kind === 'none') {
 }
 const executablePath = browser.kind === 'bundled' ? undefined : browser.executablePath;
 
-/**
- * A DATABASE_URL of the stack's own shape (m1:m1@loopback/m1_reference, what .env.example holds)
- * names the embedded Postgres, wherever its port; for the stack a set DATABASE_URL means "use that
- * server", so it gets the port instead. Any other URL is an existing server the stack uses.
- */
-function stackEnv(databaseUrl: string): Record<string, string> {
-  const url = new URL(databaseUrl);
-  const own = isLoopbackUrl(databaseUrl) && url.username === 'm1' && url.password === 'm1' && url.pathname === '/m1_reference';
-  return own ? { DATABASE_URL: '', STACK_PG_PORT: url.port || '5432' } : {};
-}
-
 // The reference stack is started for the run only when the target is the local default.
 const startStack = config.START_STACK === 'auto' && isLoopbackUrl(config.BASE_URL) && config.isLocalTarget;
 
 export default defineConfig({
   testDir: './tests',
   outputDir: 'test-results/artifacts',
-  timeout: 60_000 + config.PROVISION_TIMEOUT_MS,
+  timeout: config.TEST_TIMEOUT_MS,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
@@ -106,8 +96,9 @@ export default defineConfig({
   ],
   webServer: startStack
     ? {
-        command: 'npm run stack --silent',
-        env: stackEnv(config.DATABASE_URL),
+        // Refused (a command that says why) over a database that is not the stack's own.
+        command: stackStartCommand(config),
+        env: stackStartEnv(config.DATABASE_URL),
         url: `${config.BASE_URL}/up`,
         reuseExistingServer: true,
         timeout: 120_000,

@@ -77,8 +77,34 @@ describe('parseConfig', () => {
 
   it('refuses a non-loopback BASE_URL without ALLOW_REMOTE_TARGET=1', () => {
     expect(problemsOf({ BASE_URL: 'https://staging.powernode.example' })[0]).toMatch(/^BASE_URL: .*ALLOW_REMOTE_TARGET=1/);
-    const config = parseConfig({ BASE_URL: 'https://staging.powernode.example', ALLOW_REMOTE_TARGET: '1' });
+    const config = parseConfig({ BASE_URL: 'https://staging.powernode.example', ALLOW_REMOTE_TARGET: '1', VULTR_API_URL: 'https://api.vultr.com/v2' });
     expect(config.isLocalTarget).toBe(false);
+  });
+
+  it('refuses a remote BASE_URL beside a local VULTR_API_URL: the suite would look at another cloud', () => {
+    const remote = { BASE_URL: 'https://dev.powernode.example', ALLOW_REMOTE_TARGET: '1' };
+    expect(problemsOf(remote)).toEqual([
+      'VULTR_API_URL: is on this machine while BASE_URL (dev.powernode.example) is not; that backend creates VMs in its own Vultr account, so point VULTR_API_URL at it (https://api.vultr.com/v2)',
+    ]);
+    expect(problemsOf({ ...remote, VULTR_API_URL: 'https://api.vultr.com/v2' })).toEqual([]);
+  });
+
+  it('refuses a remote DATABASE_URL without ALLOW_REMOTE_TARGET=1, since the suite writes to it', () => {
+    const remoteDb = { DATABASE_URL: 'postgres://qa:pw@db.dev.powernode.example:5432/powernode' };
+    expect(problemsOf(remoteDb)).toEqual([
+      'DATABASE_URL: points at a non-loopback host, and the suite writes to it (set-up rows, rollback); set ALLOW_REMOTE_TARGET=1 to allow it',
+    ]);
+    expect(problemsOf({ ...remoteDb, ALLOW_REMOTE_TARGET: '1' })).toEqual([]);
+  });
+
+  it('takes only a reserved test domain for e-mail, unless ALLOW_EMAIL_DOMAIN=1', () => {
+    for (const domain of ['e2e.powernode.test', 'qa.example', 'x.invalid', 'example.com', 'mail.example.org', 'example.net']) {
+      expect(problemsOf({ E2E_EMAIL_DOMAIN: domain })).toEqual([]);
+    }
+    for (const domain of ['powernode.io', 'gmail.com', 'notexample.com', 'example.com.evil.io', 'test.io']) {
+      expect(problemsOf({ E2E_EMAIL_DOMAIN: domain })[0]).toMatch(/^E2E_EMAIL_DOMAIN: .* is not a reserved test domain.*ALLOW_EMAIL_DOMAIN=1/);
+      expect(problemsOf({ E2E_EMAIL_DOMAIN: domain, ALLOW_EMAIL_DOMAIN: '1' })).toEqual([]);
+    }
   });
 
   it('accepts every loopback spelling', () => {

@@ -83,6 +83,9 @@ const schema = z.object({
   // --- safety switches
   ALLOW_REMOTE_TARGET: flag.prefault('0'),
   ALLOW_REAL_CLOUD: flag.prefault('0'),
+  ALLOW_SHARED_STATE_CHANGES: flag.prefault('0'),
+  ALLOW_EMAIL_DOMAIN: flag.prefault('0'),
+  ALLOW_STACK_ON_DATABASE: flag.prefault('0'),
   MAX_INSTANCES_PER_RUN: positiveInt('instances').prefault('3'),
   PREFLIGHT_FIX: flag.prefault('0'),
   START_STACK: z.enum(['auto', 'never'], { message: 'expects auto or never' }).prefault('auto'),
@@ -131,8 +134,11 @@ const schema = z.object({
   SPEND_TOLERANCE_USD: nonNegativeNumber('US dollars').prefault('0.01'),
   FREE_INSTANCE_LIMIT: positiveInt('instances').prefault('1'),
 
-  // --- time
+  // --- time: how long the suite waits, apart from the runbook's own bound, which a slow stack never loosens
   PROVISION_TIMEOUT_MS: positiveInt('milliseconds').prefault('90000'),
+  RUNBOOK_PROVISION_BOUND_MS: positiveInt('milliseconds').prefault('90000'),
+  AI_REPLY_TIMEOUT_MS: positiveInt('milliseconds').prefault('30000'),
+  TEST_TIMEOUT_MS: positiveInt('milliseconds').prefault('150000'),
   BACKEND_POLL_INTERVAL_MS: positiveInt('milliseconds').prefault('100'),
 });
 
@@ -168,10 +174,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`));
   }
   const raw = result.data;
-  const problems: string[] = [];
-  if (!raw.ALLOW_REMOTE_TARGET && !isLoopbackUrl(raw.BASE_URL)) {
-    problems.push('BASE_URL: points at a non-loopback host; set ALLOW_REMOTE_TARGET=1 to run against a remote stack');
-  }
+  const problems = consentProblems(raw);
   if (raw.CHROMIUM_PATH && !existsSync(raw.CHROMIUM_PATH)) {
     problems.push('CHROMIUM_PATH: expects the path of an existing Chromium executable');
   }
@@ -194,6 +197,39 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       isLoopbackUrl(raw.STRIPE_API_BASE) &&
       (LOOPBACK_HOSTS.has(dbHost) || /^127\./.test(dbHost)),
   };
+}
+
+/** Domains reserved for tests and examples (RFC 2606, RFC 6761): no real inbox, no real customer. */
+export function isReservedEmailDomain(domain: string): boolean {
+  const d = domain.toLowerCase();
+  return /\.(test|example|invalid)$/.test(d) || /(^|\.)example\.(com|net|org)$/.test(d);
+}
+
+/**
+ * What the target's locality asks consent for. A remote backend creates VMs with its own Vultr key
+ * whatever VULTR_API_URL says, so a local VULTR_API_URL beside it means the suite would look at
+ * another cloud than the one it pays for. The suite writes to DATABASE_URL (set-up rows, rollback).
+ */
+function consentProblems(raw: Raw): string[] {
+  const problems: string[] = [];
+  const remoteBase = !isLoopbackUrl(raw.BASE_URL);
+  if (remoteBase && !raw.ALLOW_REMOTE_TARGET) {
+    problems.push('BASE_URL: points at a non-loopback host; set ALLOW_REMOTE_TARGET=1 to run against a remote stack');
+  }
+  if (remoteBase && isLoopbackUrl(raw.VULTR_API_URL)) {
+    problems.push(
+      `VULTR_API_URL: is on this machine while BASE_URL (${new URL(raw.BASE_URL).host}) is not; that backend creates VMs in its own Vultr account, so point VULTR_API_URL at it (https://api.vultr.com/v2)`,
+    );
+  }
+  if (!isLoopbackUrl(raw.DATABASE_URL.replace(/^postgres(ql)?:/, 'http:')) && !raw.ALLOW_REMOTE_TARGET) {
+    problems.push('DATABASE_URL: points at a non-loopback host, and the suite writes to it (set-up rows, rollback); set ALLOW_REMOTE_TARGET=1 to allow it');
+  }
+  if (!isReservedEmailDomain(raw.E2E_EMAIL_DOMAIN) && !raw.ALLOW_EMAIL_DOMAIN) {
+    problems.push(
+      `E2E_EMAIL_DOMAIN: ${raw.E2E_EMAIL_DOMAIN} is not a reserved test domain (.test, .example, .invalid, example.com/.net/.org), so mail could reach a real inbox; use one, or set ALLOW_EMAIL_DOMAIN=1`,
+    );
+  }
+  return problems;
 }
 
 let cached: Config | undefined;

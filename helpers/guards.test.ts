@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApproveRefused, approveRefusal, assertMayApprove } from './guards';
 
-const local = { VULTR_API_URL: 'http://127.0.0.1:3101/v2', ALLOW_REAL_CLOUD: false, MAX_INSTANCES_PER_RUN: 3 };
+const local = { BASE_URL: 'http://127.0.0.1:3100', VULTR_API_URL: 'http://127.0.0.1:3101/v2', ALLOW_REAL_CLOUD: false, MAX_INSTANCES_PER_RUN: 3 };
 
 describe('approve guard', () => {
   it('lets the local emulator approve while under the instance budget', () => {
@@ -27,6 +27,14 @@ describe('approve guard', () => {
     const real = { ...local, VULTR_API_URL: 'https://api.vultr.com/v2' };
     expect(approveRefusal(real, 0)).toMatch(/ALLOW_REAL_CLOUD=1/);
     expect(approveRefusal({ ...real, ALLOW_REAL_CLOUD: true }, 0)).toBeNull();
+  });
+
+  it('refuses a remote backend without ALLOW_REAL_CLOUD=1, whatever VULTR_API_URL says', () => {
+    // The backend creates VMs with its own key: a local VULTR_API_URL does not make it free.
+    const remote = { ...local, BASE_URL: 'https://dev.powernode.example' };
+    expect(approveRefusal(remote, 0)).toMatch(/^refusing to approve: BASE_URL \(dev\.powernode\.example\) is not on this machine.*ALLOW_REAL_CLOUD=1/);
+    expect(approveRefusal({ ...remote, VULTR_API_URL: 'https://api.vultr.com/v2' }, 0)).toMatch(/BASE_URL/);
+    expect(approveRefusal({ ...remote, ALLOW_REAL_CLOUD: true }, 0)).toBeNull();
   });
 
   it('throws ApproveRefused', async () => {
