@@ -5,8 +5,8 @@
  */
 import type { FullResult, Reporter } from '@playwright/test/reporter';
 import { loadConfig } from '../helpers/config';
-import { forgetRunSecrets, readRunSecrets } from './run-secrets';
-import { maskInZips, scanArtifacts, type Secret } from './secret-scan';
+import { forgetRunSecrets, readRunSecrets } from '../helpers/run/secrets';
+import { maskInZips, scanArtifacts, type Secret } from '../helpers/run/secret-scan';
 
 export const ARTIFACT_ROOTS = ['playwright-report', 'test-results', 'blob-report'];
 

@@ -3,8 +3,8 @@
  * The identity's instance and usage record are left running for the verification teardown.
  */
 import { backendPoll, config, expect, test } from '../fixtures';
-import { unwrap } from '../helpers/api';
-import { CheckoutPage } from '../helpers/pages/checkout-page';
+import { unwrap } from '../helpers/clients/api';
+import { CheckoutPage } from './pages/checkout-page';
 import {
   DISCORD_STEP_COLLAPSE,
   ERROR_CODES,

@@ -6,14 +6,14 @@
  * `npm run rollback -- --run-id <id>` does the rollback by hand.
  */
 import { config, expect, test as teardown } from '../fixtures';
-import { readBackendLog, scanForServerErrors } from '../helpers/backend-log';
+import { readBackendLog, scanForServerErrors } from '../helpers/clients/backend-log';
 import { runId } from '../helpers/config';
-import { FUNNEL_LABEL } from '../helpers/identity';
-import { formatRollbackReport, foundNothing, rollback, rollbackFailures } from '../helpers/rollback';
-import { readPreflightFailures, readRunStart } from '../helpers/run-state';
+import { FUNNEL_LABEL } from '../helpers/run/identity-emails';
+import { formatRollbackReport, foundNothing, rollback, rollbackFailures } from '../helpers/run/rollback';
+import { readPreflightFailures, readRunStart } from '../helpers/run/state';
 import { METER_JOB_NAME } from '../helpers/runbook';
-import { workerHealth } from '../helpers/system';
-import { SUMMARY_ATTACHMENT, summarizeRollback } from '../reporters/run-summary';
+import { workerHealth } from '../helpers/preflight/health';
+import { SUMMARY_ATTACHMENT, summarizeRollback } from '../helpers/run/summary';
 
 /** Verification has nothing to check when pre-flight failed: the funnel and negative paths never ran. */
 function skipWhenNothingToVerify(): void {

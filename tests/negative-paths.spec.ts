@@ -9,9 +9,9 @@
  * create asked for), so it needs no lock.
  */
 import { backendPoll, config, expect, test } from '../fixtures';
-import { unwrap } from '../helpers/api';
-import { CheckoutPage } from '../helpers/pages/checkout-page';
-import { forgedCheckoutCompletedEvent } from '../helpers/payments';
+import { unwrap } from '../helpers/clients/api';
+import { CheckoutPage } from './pages/checkout-page';
+import { forgedCheckoutCompletedEvent } from '../helpers/system/payments';
 import { ERROR_CODES, MISSION_FAILED, PROMPTS, TEST_CARDS, UI_TEXTS, plausibleInvalidVultrKey } from '../helpers/runbook';
 
 test.describe('Missing / invalid credential', () => {

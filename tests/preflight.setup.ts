@@ -8,10 +8,9 @@
  */
 import { backendPoll, config, expect, test as setup } from '../fixtures';
 import { runId } from '../helpers/config';
-import { stalePlans } from '../helpers/diagnosis';
-import { recordPreflightFailure, recordRunStart } from '../helpers/run-state';
+import { recordPreflightFailure, recordRunStart } from '../helpers/run/state';
 import { RUNBOOK_PLAN_LIMITS } from '../helpers/runbook';
-import { backendUpStatus, missingSchema, workerHealth } from '../helpers/system';
+import { backendUpStatus, missingSchema, stalePlans, workerHealth } from '../helpers/preflight/health';
 
 setup.beforeAll(() => {
   const startedAt = recordRunStart(runId());

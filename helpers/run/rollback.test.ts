@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foundNothing, formatRollbackReport, parseDuration, parseRollbackArgs, rollback, rollbackFailures, type RollbackCloud, type RollbackStore } from './rollback';
-import { sqlLike } from './sql-like.testkit';
+import { sqlLike } from '../clients/sql-like.testkit';
 
 type Node = { id: string; account_id: string; provider_instance_id: string | null; status: string };
 

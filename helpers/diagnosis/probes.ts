@@ -1,37 +1,18 @@
 /**
- * Health of the system under test as a whole: the backend's /up, the worker's health endpoint,
- * the schema. Shared by pre-flight (which fails on them), verification and the failure diagnosis,
- * whose probes (the rest of this module) look at what a failing test touched: the backend log,
- * Vultr, Stripe and its webhook deliveries, and the test's own NodeInstances.
+ * The failure diagnosis's probes: the pre-flight health checks again (helpers/preflight/health.ts),
+ * and what a failing test touched: the backend log, Vultr, Stripe and its webhook deliveries, and
+ * the test's own NodeInstances.
  */
 import type { Dispatcher } from 'undici';
-import { readBackendLog, scanForServerErrors } from './backend-log';
-import type { Config } from './config';
+import { readBackendLog, scanForServerErrors } from '../clients/backend-log';
+import type { Config } from '../config';
 import type { ProbeResults, StuckInstance, VultrReachability } from './diagnosis';
-import { codeInChain, describeCall, httpJson } from './http';
-import type { Payments } from './payments';
-import { missingSchemaItems, requiredSchema, type Queries } from './queries';
-import { RUNBOOK_PLAN_LIMITS } from './runbook';
-import { workerHealthSchema } from './schemas';
-import { VultrApiError, type VultrClient } from './vultr';
-
-export async function backendUpStatus(dispatcher: Dispatcher, baseUrl: string): Promise<number> {
-  return (await httpJson(dispatcher, `${baseUrl.replace(/\/+$/, '')}/up`, { timeoutMs: 10_000 })).status;
-}
-
-export async function workerHealth(dispatcher: Dispatcher, url: string) {
-  const response = await httpJson(dispatcher, url, { timeoutMs: 10_000 });
-  const parsed = workerHealthSchema.safeParse(response.json);
-  if (!parsed.success) throw new Error(`${describeCall('GET', url)} answered ${response.status} without {status, failed}`);
-  return parsed.data;
-}
-
-export async function missingSchema(queries: Queries, providerIdSql: string): Promise<string[]> {
-  const required = requiredSchema(providerIdSql);
-  return missingSchemaItems(required, await queries.schemaColumns(Object.keys(required)));
-}
-
-// ───────────────────────────────────────────────────────────────────── failure probes
+import { codeInChain } from '../clients/http';
+import type { Payments } from '../system/payments';
+import type { Queries } from '../clients/queries';
+import { backendUpStatus, missingSchema, workerHealth } from '../preflight/health';
+import { RUNBOOK_PLAN_LIMITS } from '../runbook';
+import { VultrApiError, type VultrClient } from '../clients/vultr';
 
 /** Error codes that mean no HTTP answer came back at all. */
 const NO_ANSWER = new Set([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RollbackReport } from '../helpers/rollback';
-import { formatRunSummary, parseSummary, summarizeRollback, type RollbackSummary } from './run-summary';
+import type { RollbackReport } from './rollback';
+import { formatRunSummary, parseSummary, summarizeRollback, type RollbackSummary } from './summary';
 
 const report = (over: Partial<RollbackReport> = {}): RollbackReport => ({
   selector: { kind: 'run', runId: 'r1' },

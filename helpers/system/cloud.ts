@@ -5,10 +5,10 @@
  * was never written). "No cloud call" is read from the emulator's journal on the local target, and
  * from the account's instance count at Vultr elsewhere.
  */
-import type { Config } from './config';
-import type { Queries } from './queries';
-import type { VultrInstance } from './schemas';
-import { accountTag, type VultrClient, type VultrJournal } from './vultr';
+import type { Config } from '../config';
+import type { Queries } from '../clients/queries';
+import type { VultrInstance } from '../schemas';
+import { accountTag, type VultrClient, type VultrJournal } from '../clients/vultr';
 
 export type CreationEvidence = { count: number; source: 'emulator journal' | 'account instances at Vultr'; entries: unknown[] };
 

@@ -3,8 +3,8 @@
  * through the API (negative paths); either way its e-mail is tracked from the moment it exists, so
  * the fixture's teardown can roll back whatever the test created for it, pass or fail.
  */
-import { unwrap, type ApiClient } from './api';
-import { identitySlug, newCredentials, type Credentials, type SlugSeed } from './identity';
+import { unwrap, type ApiClient } from '../clients/api';
+import { identitySlug, newCredentials, type Credentials, type SlugSeed } from './identity-emails';
 
 export class Identity {
   accountId: string | undefined;

@@ -1,5 +1,5 @@
 import { expect, type FrameLocator, type Locator } from '@playwright/test';
-import type { TestCard } from '../runbook';
+import type { TestCard } from '../../helpers/runbook';
 
 /**
  * Stripe's embedded Checkout iframe (Stripe's DOM, which the emulator reproduces). Optional parts

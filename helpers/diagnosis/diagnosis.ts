@@ -5,7 +5,7 @@
  * webhook delivery, a provisioning that timed out), and attaches which rows apply, with the first
  * action for each. A probe that could not run is listed as such; it never hides the failure.
  */
-import { RUNBOOK_PLAN_LIMITS } from './runbook';
+import { stalePlans } from '../preflight/health';
 
 /** How GET /account answered the suite's VULTR_API_KEY. */
 export type VultrReachability = { outcome: 'accepted' | 'rejected' | 'rate_limited' | 'unreachable'; detail: string };
@@ -49,20 +49,6 @@ export type Finding = {
   /** Evidence lines shown under the finding (e.g. the matching log lines). */
   details?: string[];
 };
-
-export function stalePlans(plans: { slug: string; limits: Record<string, unknown> | null }[]): string[] {
-  const stale: string[] = [];
-  for (const [slug, expected] of Object.entries(RUNBOOK_PLAN_LIMITS)) {
-    const row = plans.find((p) => p.slug === slug);
-    if (!row) {
-      stale.push(`${slug} (no plan row)`);
-      continue;
-    }
-    const wrong = Object.entries(expected).filter(([key, value]) => row.limits?.[key] !== value);
-    if (wrong.length > 0) stale.push(`${slug} (${wrong.map(([k, v]) => `${k} is ${JSON.stringify(row.limits?.[k] ?? null)}, expected ${v}`).join('; ')})`);
-  }
-  return stale;
-}
 
 export function diagnose(probes: ProbeResults): Finding[] {
   const findings: Finding[] = [];

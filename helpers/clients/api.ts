@@ -19,7 +19,7 @@ import {
   spendResponseSchema,
   successEnvelopeSchema,
   type ApiErrorBody,
-} from './schemas';
+} from '../schemas';
 
 export const API_PREFIX = '/api/v1';
 

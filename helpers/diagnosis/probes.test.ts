@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, MockAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from './config';
-import { createStripe, Payments } from './payments';
-import type { Queries } from './queries';
-import type { NodeInstanceRow } from './schemas';
+import { parseConfig } from '../config';
+import { createStripe, Payments } from '../system/payments';
+import type { Queries } from '../clients/queries';
+import type { NodeInstanceRow } from '../schemas';
 import {
   noAnswerCode,
   probeSystem,
@@ -16,8 +16,8 @@ import {
   vultrReachability,
   WEBHOOK_GRACE_SECONDS,
   type StuckInstanceDeps,
-} from './system';
-import { VultrApiError, VultrClient } from './vultr';
+} from './probes';
+import { VultrApiError, VultrClient } from '../clients/vultr';
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {

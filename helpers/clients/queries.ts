@@ -31,7 +31,7 @@ import {
   type SubscriptionRow,
   type UsageRecordRow,
   type UserRow,
-} from './schemas';
+} from '../schemas';
 
 /** A pg Pool or client: anything with `query`. */
 export type Queryable = {

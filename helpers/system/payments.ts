@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Dispatcher } from 'undici';
-import type { Config } from './config';
-import { describeCall, httpJson } from './http';
-import { stripeWebhookJournalSchema } from './schemas';
+import type { Config } from '../config';
+import { describeCall, httpJson } from '../clients/http';
+import { stripeWebhookJournalSchema } from '../schemas';
 
 export function createStripe(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>): Stripe {
   const url = new URL(config.STRIPE_API_BASE);

@@ -3,11 +3,11 @@
  * asks ("what did bootstrap create?", "is the instance running yet?"). Probes used with expect.poll
  * throw at once on a terminal failure (an instance in `error`) instead of waiting out the timeout.
  */
-import { pollable } from './http';
-import { runEmailPattern } from './identity';
-import type { Queries } from './queries';
-import { NODE_INSTANCE_FAILURES } from './runbook';
-import type { AccountRow, MissionRow, NodeInstanceRow } from './schemas';
+import { pollable } from '../clients/http';
+import { runEmailPattern } from '../run/identity-emails';
+import type { Queries } from '../clients/queries';
+import { NODE_INSTANCE_FAILURES } from '../runbook';
+import type { AccountRow, MissionRow, NodeInstanceRow } from '../schemas';
 
 export class Backend {
   constructor(

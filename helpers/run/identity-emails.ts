@@ -5,7 +5,7 @@
  * find a run's accounts by the e-mail prefix alone, so nothing else may ever match it.
  */
 import { randomBytes } from 'node:crypto';
-import { likeLiteral } from './queries';
+import { likeLiteral } from '../clients/queries';
 
 /** The funnel identity's label; verification finds the funnel's accounts by it. */
 export const FUNNEL_LABEL = 'funnel';

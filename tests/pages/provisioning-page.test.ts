@@ -1,6 +1,6 @@
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from '../browser';
+import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from '../../helpers/browser';
 import { ProvisioningPage, parseDataValue } from './provisioning-page';
 
 // A page shaped like the contract's provisioning screen, driven by hand, to prove the page object's

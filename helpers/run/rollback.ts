@@ -6,8 +6,8 @@
  * usage records (their spend) and NodeInstances. Idempotent: a second run finds nothing to do.
  * Used by the fixtures' cleanup, the rollback teardown project and `scripts/rollback.ts`.
  */
-import { anyRunEmailPattern, runEmailPattern } from './identity';
-import { accountTag } from './vultr';
+import { anyRunEmailPattern, runEmailPattern } from './identity-emails';
+import { accountTag } from '../clients/vultr';
 
 export type RollbackSelector =
   | { kind: 'run'; runId: string }

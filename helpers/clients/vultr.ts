@@ -16,7 +16,7 @@ import {
   vultrInstanceListSchema,
   type JournalEntry,
   type VultrInstance,
-} from './schemas';
+} from '../schemas';
 
 export type Backoff = { attempts: number; baseMs: number; capMs: number };
 

@@ -3,7 +3,7 @@
  * account) is switched off in the DB for one test and switched back on in the fixture's teardown,
  * even when the test fails. Only the rows this switch turned off are turned back on.
  */
-import type { Queries } from './queries';
+import type { Queries } from '../clients/queries';
 
 export class PlatformPool {
   private disabledIds: string[] = [];

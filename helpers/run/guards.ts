@@ -3,7 +3,7 @@
  * The run refuses to approve against a non-loopback Vultr unless ALLOW_REAL_CLOUD=1, and never
  * holds more than MAX_INSTANCES_PER_RUN instances at the cloud at once.
  */
-import { isLoopbackUrl, type Config } from './config';
+import { isLoopbackUrl, type Config } from '../config';
 
 export class ApproveRefused extends Error {
   constructor(message: string) {

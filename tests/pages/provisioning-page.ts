@@ -1,5 +1,5 @@
 import type { Locator, Page, Response } from '@playwright/test';
-import { APPROVE_PATH } from '../api';
+import { APPROVE_PATH } from '../../helpers/clients/api';
 import { PlanReview } from './plan-review';
 import { usdOf } from './billing-page';
 

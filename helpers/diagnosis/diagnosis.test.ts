@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnose, diagnosisLines, formatDiagnosis, stalePlans, type ProbeResults } from './diagnosis';
+import { diagnose, diagnosisLines, formatDiagnosis, type ProbeResults } from './diagnosis';
 
 const fresh = [
   { slug: 'free', limits: { max_node_instances: 1, max_monthly_provisioning_usd: 20 } },
@@ -23,19 +23,6 @@ const healthy: ProbeResults = {
 };
 
 const causes = (probes: Partial<ProbeResults>) => diagnose({ ...healthy, ...probes }).map((f) => f.likelyCause);
-
-describe('stalePlans', () => {
-  it('accepts the runbook values (other keys allowed)', () => {
-    expect(stalePlans(fresh)).toEqual([]);
-  });
-
-  it('names a stale or missing plan and what is wrong', () => {
-    expect(stalePlans([{ slug: 'free', limits: {} }])).toEqual([
-      'free (max_node_instances is null, expected 1; max_monthly_provisioning_usd is null, expected 20)',
-      'pro_cloud (no plan row)',
-    ]);
-  });
-});
 
 describe('diagnose', () => {
   it('maps live symptoms to the runbook troubleshooting rows', () => {

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from './config';
+import { parseConfig } from '../config';
 import { createStripe, forgedCheckoutCompletedEvent, Payments } from './payments';
 
 describe('forgedCheckoutCompletedEvent', () => {

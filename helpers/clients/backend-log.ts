@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { Config } from './config';
+import type { Config } from '../config';
 
 export type LogEntry = { time: Date | null; status: number | null; line: string };
 

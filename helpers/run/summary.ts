@@ -5,7 +5,7 @@
  * "left behind" is what a cleanup failed to remove, or, when the final rollback never ran
  * (an interrupted run), everything not yet cleaned.
  */
-import type { RollbackReport } from '../helpers/rollback';
+import type { RollbackReport } from './rollback';
 
 export const SUMMARY_ATTACHMENT = 'rollback summary';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sqlLike as like } from './sql-like.testkit';
-import { anyRunEmailPattern, identityEmail, identitySlug, newCredentials, runEmailPattern } from './identity';
+import { sqlLike as like } from '../clients/sql-like.testkit';
+import { anyRunEmailPattern, identityEmail, identitySlug, newCredentials, runEmailPattern } from './identity-emails';
 
 describe('identity naming', () => {
   const seed = { label: 'funnel', workerIndex: 2, repeatEachIndex: 1, retry: 0 };
