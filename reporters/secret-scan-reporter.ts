@@ -5,20 +5,10 @@
  */
 import type { FullResult, Reporter } from '@playwright/test/reporter';
 import { loadConfig } from '../helpers/config';
-import { forgetRunSecrets, readRunSecrets } from '../helpers/run/secrets';
-import { maskInZips, scanArtifacts, type Secret } from '../helpers/run/secret-scan';
+import { maskInZips, scanArtifacts } from '../helpers/run/secret-scan';
+import { configuredSecrets, forgetRunSecrets, readRunSecrets } from '../helpers/run/secrets';
 
 export const ARTIFACT_ROOTS = ['playwright-report', 'test-results', 'blob-report'];
-
-export function configuredSecrets(): Secret[] {
-  const config = loadConfig();
-  return [
-    { name: 'VULTR_API_KEY', value: config.VULTR_API_KEY },
-    { name: 'STRIPE_SECRET_KEY', value: config.STRIPE_SECRET_KEY },
-    { name: 'STRIPE_WEBHOOK_SECRET', value: config.STRIPE_WEBHOOK_SECRET },
-    { name: 'INTERNAL_API_TOKEN', value: config.INTERNAL_API_TOKEN },
-  ];
-}
 
 export default class SecretScanReporter implements Reporter {
   printsToStdio(): boolean {
@@ -32,7 +22,7 @@ export default class SecretScanReporter implements Reporter {
     // them; mask them there. Configured keys are never masked: finding one is a real leak.
     const masked = maskInZips(ARTIFACT_ROOTS, generated.map((s) => s.value));
     if (masked > 0) console.log(`secret-scan: masked ${masked} generated password/token occurrence(s) in trace archives`);
-    const secrets = [...configuredSecrets(), ...generated];
+    const secrets = [...configuredSecrets(loadConfig()), ...generated];
     const findings = scanArtifacts(ARTIFACT_ROOTS, secrets);
     if (runId) forgetRunSecrets(runId);
     if (findings.length === 0) {

@@ -55,8 +55,6 @@ export function describeCall(method: string, url: string): string {
   }
 }
 
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', '57P01']);
-
 /**
  * The first code of the set found in the error or anything it wraps: undici wraps connection errors
  * in `cause`, Node's happy eyeballs in AggregateError `errors`, the stripe SDK in `detail`.
@@ -73,6 +71,43 @@ export function codeInChain(error: unknown, codes: ReadonlySet<string>): string 
     queue.push(cause, detail, ...(Array.isArray(errors) ? errors : []));
   }
   return null;
+}
+
+/**
+ * The suite's one list of network error codes: each means the request got no HTTP answer at all.
+ * A `blip` passes by itself (a connection reset or refused while a server restarts), so a poll
+ * keeps going through it; a `fault` (a name that does not resolve, no route, an answer that never
+ * came) stays until someone fixes the path, so a poll stops at once and the diagnosis names it.
+ */
+const NETWORK_ERRORS: Record<string, 'blip' | 'fault'> = {
+  ECONNREFUSED: 'blip',
+  ECONNRESET: 'blip',
+  EPIPE: 'blip',
+  ETIMEDOUT: 'blip',
+  UND_ERR_SOCKET: 'blip',
+  UND_ERR_CONNECT_TIMEOUT: 'blip',
+  ENOTFOUND: 'fault',
+  EAI_AGAIN: 'fault',
+  EHOSTUNREACH: 'fault',
+  ENETUNREACH: 'fault',
+  UND_ERR_HEADERS_TIMEOUT: 'fault',
+  UND_ERR_BODY_TIMEOUT: 'fault',
+};
+
+/** pg's admin_shutdown: the server dropped the connection; the pool opens a new one for the next query. */
+const PG_CONNECTION_DROPPED = '57P01';
+
+const NO_ANSWER_CODES: ReadonlySet<string> = new Set(Object.keys(NETWORK_ERRORS));
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  ...Object.entries(NETWORK_ERRORS)
+    .filter(([, kind]) => kind === 'blip')
+    .map(([code]) => code),
+  PG_CONNECTION_DROPPED,
+]);
+
+/** The code of a "no answer" network failure anywhere in the error's causes, or null. */
+export function noAnswerCode(error: unknown): string | null {
+  return codeInChain(error, NO_ANSWER_CODES);
 }
 
 /** The code of a network blip (or of a pg connection dropped by the server), or null for anything else. */

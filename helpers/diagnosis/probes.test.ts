@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, MockAgent, request } from 'undici';
+import { Agent, MockAgent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config';
-import { createStripe, Payments } from '../system/payments';
+import { createStripe } from '../clients/stripe';
+import { Payments } from '../system/payments';
 import type { Queries } from '../clients/queries';
 import type { NodeInstanceRow } from '../schemas';
 import {
-  noAnswerCode,
   probeSystem,
   serverErrorsSince,
   stripeReachability,
@@ -17,7 +17,7 @@ import {
   WEBHOOK_GRACE_SECONDS,
   type StuckInstanceDeps,
 } from './probes';
-import { VultrApiError, VultrClient } from '../clients/vultr';
+import { VultrClient } from '../clients/vultr';
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -27,36 +27,6 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-describe('noAnswerCode', () => {
-  it('finds a refused connection in a real undici error', async () => {
-    const agent = new Agent();
-    try {
-      const error = await caught(request(`http://127.0.0.1:${await closedPort()}/v2/account`, { dispatcher: agent }));
-      expect(noAnswerCode(error)).toBe('ECONNREFUSED');
-    } finally {
-      await agent.close();
-    }
-  });
-
-  it('looks through cause, AggregateError and the stripe SDK detail; an answer that is an error is not "no answer"', () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    expect(noAnswerCode(new Error('fetch failed', { cause: refused }))).toBe('ECONNREFUSED');
-    expect(noAnswerCode(new AggregateError([new Error('x'), Object.assign(new Error('t'), { code: 'ETIMEDOUT' })]))).toBe('ETIMEDOUT');
-    expect(noAnswerCode({ type: 'StripeConnectionError', detail: { code: 'ENOTFOUND' } })).toBe('ENOTFOUND');
-    expect(noAnswerCode(new VultrApiError('GET /v2/account', 500, 'boom'))).toBeNull();
-    expect(noAnswerCode('a string')).toBeNull();
-  });
-});
 
 describe('vultrReachability', () => {
   const ORIGIN = 'http://vultr.test';

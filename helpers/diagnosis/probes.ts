@@ -7,33 +7,12 @@ import type { Dispatcher } from 'undici';
 import { readBackendLog, scanForServerErrors } from '../clients/backend-log';
 import type { Config } from '../config';
 import type { ProbeResults, StuckInstance, VultrReachability } from './diagnosis';
-import { codeInChain } from '../clients/http';
+import { noAnswerCode } from '../clients/http';
 import type { Payments } from '../system/payments';
 import type { Queries } from '../clients/queries';
 import { backendUpStatus, missingSchema, workerHealth } from '../preflight/health';
 import { RUNBOOK_PLAN_LIMITS } from '../runbook';
 import { VultrApiError, type VultrClient } from '../clients/vultr';
-
-/** Error codes that mean no HTTP answer came back at all. */
-const NO_ANSWER = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
-/** The code of a "no answer" network failure anywhere in the error's causes, or null. */
-export function noAnswerCode(error: unknown): string | null {
-  return codeInChain(error, NO_ANSWER);
-}
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

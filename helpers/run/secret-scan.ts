@@ -6,9 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { Secret } from './secrets';
 import { isZip, readZip, writeZip } from './zip';
 
-export type Secret = { name: string; value: string };
 export type Finding = { secret: string; file: string; encoding: string };
 
 const EMBEDDED_REPORT = /data:application\/zip;base64,([A-Za-z0-9+/=]+)/g;

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config';
-import { createStripe, forgedCheckoutCompletedEvent, Payments } from './payments';
+import { createStripe } from '../clients/stripe';
+import { forgedCheckoutCompletedEvent, Payments } from './payments';
 
 describe('forgedCheckoutCompletedEvent', () => {
   const stripe = createStripe(parseConfig({}));

@@ -1,27 +1,14 @@
 /**
- * Stripe, through the official SDK pointed at STRIPE_API_BASE (host/port/protocol), for the
- * truth behind checkout: the customer's subscriptions. The local emulator's webhook journal is
+ * Stripe, through the SDK client of helpers/clients/stripe.ts, for the truth behind checkout: the
+ * customer's subscriptions and the delivery of its events. The local emulator's webhook journal is
  * read over undici for evidence only.
  */
 import { randomBytes } from 'node:crypto';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { describeCall, httpJson } from '../clients/http';
 import { stripeWebhookJournalSchema } from '../schemas';
-
-export function createStripe(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>): Stripe {
-  const url = new URL(config.STRIPE_API_BASE);
-  const protocol = url.protocol === 'http:' ? 'http' : 'https';
-  return new Stripe(config.STRIPE_SECRET_KEY, {
-    host: url.hostname,
-    port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
-    protocol,
-    maxNetworkRetries: 2,
-    timeout: 20_000,
-    telemetry: false,
-  });
-}
 
 /** A secret no deployment uses: what an attacker without the endpoint's signing secret can do. */
 const FORGER_SECRET = 'whsec_forged_by_the_e2e_suite';
