@@ -44,8 +44,8 @@ export const API_PATHS = {
 /** Mission statuses after which the worker will not change the mission again (contract: completed | failed). */
 const SETTLED_MISSION_STATUSES = ['completed', 'failed'];
 
-/** Matches the path of `POST /api/v1/ai/missions/:id/approve`. */
-export const APPROVE_PATH = new RegExp(`^${API_PREFIX}/ai/missions/[^/]+/approve/?$`);
+/** Matches the path of `POST /api/v1/ai/missions/:id/approve`; the first group is the mission id. */
+export const APPROVE_PATH = new RegExp(`^${API_PREFIX}/ai/missions/([^/]+)/approve/?$`);
 
 export type ApiResult<T> = ({ ok: true; status: number; data: T } | { ok: false; status: number; error: ApiErrorBody }) & {
   /** Method and path, for messages (never the host's query string or headers). */

@@ -52,3 +52,26 @@ export function readPreflightFailures(runId: string): string[] {
     return [];
   }
 }
+
+/** One run's shared state, as pre-flight records it and the teardown reads it. */
+export class RunState {
+  constructor(readonly id: string) {}
+
+  /** Marks the start of the run (the first call wins) and answers it. */
+  recordStart(): Date {
+    return recordRunStart(this.id);
+  }
+
+  /** When the run started, or null when pre-flight never ran. */
+  start(): Date | null {
+    return readRunStart(this.id);
+  }
+
+  recordPreflightFailure(title: string): void {
+    recordPreflightFailure(this.id, title);
+  }
+
+  preflightFailures(): string[] {
+    return readPreflightFailures(this.id);
+  }
+}

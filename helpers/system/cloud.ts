@@ -20,6 +20,11 @@ export class Cloud {
     private readonly config: Pick<Config, 'isLocalTarget'>,
   ) {}
 
+  /** Answers only when Vultr accepts VULTR_API_KEY (GET /account); used by pre-flight to prove the key. */
+  async probe(): Promise<void> {
+    await this.vultr.account();
+  }
+
   /** The instance behind a NodeInstance's provider id; throws when Vultr does not know it. */
   async instance(providerInstanceId: string): Promise<VultrInstance> {
     const instance = await this.vultr.instance(providerInstanceId);

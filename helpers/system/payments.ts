@@ -41,10 +41,15 @@ export type SubscriptionSummary = { id: string; status: string; customer: string
 
 export class Payments {
   constructor(
-    readonly stripe: Stripe,
+    private readonly stripe: Stripe,
     private readonly config: Pick<Config, 'STRIPE_API_BASE' | 'isLocalTarget'>,
     private readonly dispatcher: Dispatcher,
   ) {}
+
+  /** A forged `checkout.session.completed` for a real session (see forgedCheckoutCompletedEvent). */
+  forgedCheckoutCompleted(session: { id: string; accountId: string }): { payload: string; signature: string } {
+    return forgedCheckoutCompletedEvent(this.stripe, session);
+  }
 
   /** Answers only with a valid secret key; used by pre-flight to prove the key. */
   async probe(): Promise<void> {
