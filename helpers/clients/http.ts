@@ -68,7 +68,8 @@ export function codeInChain(error: unknown, codes: ReadonlySet<string>): string 
     seen.add(current);
     const { code, cause, errors, detail } = current as { code?: unknown; cause?: unknown; errors?: unknown; detail?: unknown };
     if (typeof code === 'string' && codes.has(code)) return code;
-    queue.push(cause, detail, ...(Array.isArray(errors) ? errors : []));
+    const wrapped: unknown[] = Array.isArray(errors) ? errors : [];
+    queue.push(cause, detail, ...wrapped);
   }
   return null;
 }

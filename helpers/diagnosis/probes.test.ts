@@ -210,7 +210,8 @@ describe('stuckInstances', () => {
     const d = deps([[due], [{ ...due, status: 'error' }]], { 'v-pending': vultrInstance('v-pending', 'pending') });
     const stuck = await stuckInstances(d, ['e2e+a@example.test']);
     expect(d.slept).toEqual([2_500]);
-    expect(stuck).toEqual([{ name: 'due-soon', status: 'error', ageSeconds: 16, vultr: expect.objectContaining({ kind: 'found', status: 'pending' }) }]);
+    expect(stuck.map(({ vultr: _vultr, ...instance }) => instance)).toEqual([{ name: 'due-soon', status: 'error', ageSeconds: 16 }]);
+    expect(stuck[0]?.vultr).toMatchObject({ kind: 'found', status: 'pending' });
 
     const settled = deps([[due], [{ ...due, status: 'running' }]], {});
     expect(await stuckInstances(settled, ['e2e+a@example.test'])).toEqual([]);

@@ -41,12 +41,13 @@ export async function enterSecretAndSubmit(
       const field = element as HTMLInputElement;
       const fetchSecret = (window as unknown as Record<string, (k: string) => Promise<string>>)[binding]!;
       // React tracks the value through the native setter; set it the way typing does.
-      const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-      setValue.call(field, await fetchSecret(key));
+      const valueProperty = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!;
+      const setValue = (value: string) => valueProperty.set!.call(field, value);
+      setValue(await fetchSecret(key));
       field.dispatchEvent(new Event('input', { bubbles: true }));
-      (document.querySelector(`[data-testid="${submitTestId}"]`) as HTMLButtonElement | null)?.click();
+      document.querySelector<HTMLButtonElement>(`[data-testid="${submitTestId}"]`)?.click();
       if (clearAfterSubmit && field.isConnected) {
-        setValue.call(field, '');
+        setValue('');
         field.dispatchEvent(new Event('input', { bubbles: true }));
       }
     },
