@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { defineConfig } from '@playwright/test';
 import { ConfigError, isLoopbackUrl, loadConfig, type Config } from './helpers/config';
 import { chooseChromium, hasVideoEncoder, OFFLINE_CHROMIUM_ARGS } from './helpers/browser';
-import { stackStartCommand, stackStartEnv } from './helpers/stack-start';
+import { stackStartCommand, stackStartEnv } from './helpers/run/stack-start';
 
 function validatedConfig(): Config {
   try {

@@ -249,10 +249,3 @@ export function runId(): string {
   if (!id) throw new Error('E2E_RUN_ID is not set: the suite must be started through playwright.config.ts');
   return id;
 }
-
-/** The values the secret scanner and redaction must never let through. */
-export function secretValues(config: Config): string[] {
-  return [config.VULTR_API_KEY, config.STRIPE_SECRET_KEY, config.STRIPE_WEBHOOK_SECRET, config.INTERNAL_API_TOKEN].filter(
-    (s) => s.length >= 8,
-  );
-}

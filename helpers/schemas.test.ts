@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readEnvelope } from './api';
+import { readEnvelope } from './clients/api';
 import {
   missionSchema,
   nodeInstanceRowSchema,

@@ -1,9 +1,9 @@
 /**
- * Prints, at the end of every run, what the run created and what it cleaned up (reporters/run-summary.ts).
+ * Prints, at the end of every run, what the run created and what it cleaned up (helpers/run/summary.ts).
  * Before the secret scan, which stays the last reporter.
  */
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
-import { formatRunSummary, parseSummary, SUMMARY_ATTACHMENT, type RunTally } from './run-summary';
+import { formatRunSummary, parseSummary, SUMMARY_ATTACHMENT, type RunTally } from '../helpers/run/summary';
 
 export default class RunSummaryReporter implements Reporter {
   private readonly tally: RunTally = { testsRun: 0, summaries: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRollbackReport, type RollbackReport } from '../helpers/rollback';
+import { formatRollbackReport, type RollbackReport } from '../helpers/run/rollback';
 import { formatSummary, killPoint, missedWindow, nothingToDo, parseArgs, parseRollbackOutput, PORTS, stackEnv, suiteEnv } from './interrupted-run';
 
 describe('parseArgs', () => {

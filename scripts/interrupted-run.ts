@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { anyRunEmailPattern, runEmailPattern } from '../helpers/identity';
+import { anyRunEmailPattern, runEmailPattern } from '../helpers/run/identity-emails';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REFERENCE_DIR = join(ROOT, 'reference');

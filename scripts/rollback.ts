@@ -6,10 +6,10 @@
  */
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../helpers/config';
-import { createDispatcher } from '../helpers/http';
-import { createQueries } from '../helpers/queries';
-import { ROLLBACK_USAGE, formatRollbackReport, parseRollbackArgs, rollback, rollbackFailures } from '../helpers/rollback';
-import { VultrClient } from '../helpers/vultr';
+import { createDispatcher } from '../helpers/clients/http';
+import { createQueries } from '../helpers/clients/queries';
+import { ROLLBACK_USAGE, formatRollbackReport, parseRollbackArgs, rollback, rollbackFailures } from '../helpers/run/rollback';
+import { VultrClient } from '../helpers/clients/vultr';
 import { withNpmConfigFlags } from './lib/npm-flags';
 
 async function main(): Promise<number> {

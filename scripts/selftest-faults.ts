@@ -1,13 +1,14 @@
 /**
  * What the self-test expects of the suite for each fault of the reference stack
  * (reference/lib/faults.ts, the one list of fault names): which tests to run, where the run must
- * fail, and what the failure diagnosis must say. Derived from the specs (tests/*.ts) and the
- * troubleshooting table (RUNBOOK Troubleshooting) behind helpers/diagnosis.ts.
+ * fail, and what the failure diagnosis must say. Where to fail is built from the specs' own titles
+ * (tests/steps.ts), what to say from the troubleshooting table (RUNBOOK Troubleshooting) behind helpers/diagnosis/.
  *
  * `step` is matched against "<failing test title> › <failing step> › <inner failing step>", so a
  * fault caught by an unrelated test (a flaky browser, a broken suite) does not count as caught.
  */
 import type { FaultName } from '../reference/lib/faults';
+import { AFTER_RUN, FUNNEL, NEGATIVE, PREFLIGHT } from '../tests/steps';
 
 export type Expectation = {
   /** Tests to run (Playwright --grep). Pre-flight and the teardown projects always run with them. */
@@ -26,95 +27,113 @@ export type Expectation = {
  */
 export const NO_ROW = /No row of the runbook troubleshooting table matches/;
 
-const FUNNEL = /M1 activation funnel/;
-const STEP_1 = /› 1\. Sign up → checkout → land on /;
-const STEP_2 = /› 2\. Type Discord-bot brief → Brief Card populates/;
-const STEP_3 = /› 3\. Approve → 1-step plan with /;
-const STEP_4 = /› 4\. Execute → instance running on Vultr/;
-const STEP_5 = /› 5\. Try a second instance → UpgradeRequiredCard renders/;
-const STEP_6 = /› 6\. Subscription's daily spend reflects usage/;
-const PREFLIGHT_VULTR_KEY = /^3\. Vultr credential registered.* › GET \/account accepts VULTR_API_KEY/;
-const PREFLIGHT_STRIPE = /^4\. Stripe test mode available/;
+/** A title, matched literally. */
+const literal = (title: string) => title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The words of a title before the figure the target configures (a route, a price). */
+const before = (title: (figure: string) => string) => title('\u0000').split('\u0000')[0] ?? '';
+
+/** Tests to run (--grep): the test with this title. */
+const theTest = (title: string) => new RegExp(literal(title));
+
+/** A failure in the test with this title (or at one of its steps), e.g. a pre-flight check. */
+const inTest = (title: string) => new RegExp(`^${literal(title)}`);
+
+/** A failure at a step of that test. */
+const atStep = (test: string, step: string) => new RegExp(`^${literal(test)} › ${literal(step)}`);
+
+/** A failure at a step with this title (or these first words), whichever test it is in. */
+const anyStep = (step: string) => new RegExp(`› ${literal(step)}`);
+
+const FUNNEL_TEST = theTest(FUNNEL.test);
+const STEP_1 = anyStep(before(FUNNEL.signUp));
+const STEP_2 = anyStep(FUNNEL.brief);
+const STEP_3 = anyStep(before(FUNNEL.plan));
+const STEP_4 = anyStep(FUNNEL.execute);
+const STEP_5 = anyStep(FUNNEL.secondInstance);
+const STEP_6 = anyStep(FUNNEL.spend);
+const PREFLIGHT_VULTR_KEY = atStep(PREFLIGHT.vultr, PREFLIGHT.vultrKey);
+const PREFLIGHT_STRIPE = inTest(PREFLIGHT.stripe);
 
 export const EXPECTATIONS: Record<FaultName, Expectation> = {
-  bootstrap_six_templates: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
-  bootstrap_skipped: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
+  bootstrap_six_templates: { grep: FUNNEL_TEST, step: STEP_1, diagnosis: NO_ROW },
+  bootstrap_skipped: { grep: FUNNEL_TEST, step: STEP_1, diagnosis: NO_ROW },
   stale_plan_limits: {
-    grep: FUNNEL,
-    step: /^2\. Plan limits fresh/,
+    grep: FUNNEL_TEST,
+    step: inTest(PREFLIGHT.planLimits),
     diagnosis: /likely cause: Stale plan limits/,
     note: 'acts on a new database only; every self-test stack starts with --fresh',
   },
-  brief_region_wrong: { grep: FUNNEL, step: STEP_2, diagnosis: NO_ROW },
-  collapse_disabled: { grep: FUNNEL, step: STEP_3, diagnosis: NO_ROW },
+  brief_region_wrong: { grep: FUNNEL_TEST, step: STEP_2, diagnosis: NO_ROW },
+  collapse_disabled: { grep: FUNNEL_TEST, step: STEP_3, diagnosis: NO_ROW },
   collapse_over_merge: {
-    grep: /Step-collapse boundary/,
-    step: /^Step-collapse boundary.* › The review modal shows 3 separate steps/,
+    grep: theTest(NEGATIVE.stepCollapse.test),
+    step: atStep(NEGATIVE.stepCollapse.test, NEGATIVE.stepCollapse.review),
     diagnosis: NO_ROW,
   },
-  cost_730h: { grep: FUNNEL, step: STEP_3, diagnosis: NO_ROW },
-  risk_wrong: { grep: FUNNEL, step: STEP_3, diagnosis: NO_ROW },
-  checkout_redirect_wrong: { grep: FUNNEL, step: STEP_1, diagnosis: NO_ROW },
+  cost_730h: { grep: FUNNEL_TEST, step: STEP_3, diagnosis: NO_ROW },
+  risk_wrong: { grep: FUNNEL_TEST, step: STEP_3, diagnosis: NO_ROW },
+  checkout_redirect_wrong: { grep: FUNNEL_TEST, step: STEP_1, diagnosis: NO_ROW },
   webhook_signature_unverified: {
-    grep: /forged signature/,
-    step: /^A Stripe webhook with a forged signature is refused/,
+    grep: theTest(NEGATIVE.forgedWebhook.test),
+    step: inTest(NEGATIVE.forgedWebhook.test),
     diagnosis: NO_ROW,
   },
-  quota_guard_disabled: { grep: FUNNEL, step: STEP_5, diagnosis: NO_ROW },
-  paywall_generic_error: { grep: FUNNEL, step: STEP_5, diagnosis: NO_ROW },
-  quota_after_vultr: { grep: FUNNEL, step: STEP_5, diagnosis: NO_ROW },
+  quota_guard_disabled: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW },
+  paywall_generic_error: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW },
+  quota_after_vultr: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW },
   credentials_fail_open: {
-    grep: /invalid account-scoped Vultr key fails closed/,
-    step: /› Provisioning fails closed with a "credentials missing or invalid" toast/,
+    grep: theTest(NEGATIVE.invalidKey.test),
+    step: anyStep(NEGATIVE.invalidKey.failsClosed),
     diagnosis: NO_ROW,
   },
-  region_unmapped: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
+  region_unmapped: { grep: FUNNEL_TEST, step: STEP_4, diagnosis: NO_ROW },
   instance_never_running: {
-    grep: FUNNEL,
+    grep: FUNNEL_TEST,
     step: STEP_4,
     diagnosis: /likely cause: Provisioning timed out\n {2}seen: .*last Vultr status of \S+: status pending/,
     note: 'caught when PROVISION_TIMEOUT_MS runs out: the self-test lowers it for the stack and the suite alike',
   },
-  usage_record_missing: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
-  usage_record_rolled_up: { grep: FUNNEL, step: STEP_4, diagnosis: NO_ROW },
-  live_spend_730h: { grep: FUNNEL, step: STEP_6, diagnosis: NO_ROW },
+  usage_record_missing: { grep: FUNNEL_TEST, step: STEP_4, diagnosis: NO_ROW },
+  usage_record_rolled_up: { grep: FUNNEL_TEST, step: STEP_4, diagnosis: NO_ROW },
+  live_spend_730h: { grep: FUNNEL_TEST, step: STEP_6, diagnosis: NO_ROW },
   meter_job_failing: {
-    grep: FUNNEL,
-    step: /^No failed billing\.provisioning_meter jobs/,
+    grep: FUNNEL_TEST,
+    step: inTest(AFTER_RUN.noFailedMeterJobs),
     diagnosis: NO_ROW,
     note:
       'the meter job runs daily and the suite never starts one; the self-test stands in for the schedule with one run ' +
       '(POST /jobs/meter?wait=1 on the worker) before every suite run, and the verification teardown must then see it failed',
   },
-  worker_not_started: { grep: FUNNEL, step: /^Worker service running/, diagnosis: /likely cause: Worker not running/ },
+  worker_not_started: { grep: FUNNEL_TEST, step: inTest(PREFLIGHT.worker), diagnosis: /likely cause: Worker not running/ },
   billing_page_500: {
-    grep: FUNNEL,
+    grep: FUNNEL_TEST,
     step: STEP_6,
     diagnosis: /likely cause: Backend answered 5xx\n {2}seen: .*\n {4}\{.*"url":"\/api\/v1\/billing\/spend".*"statusCode":500/,
   },
   pending_migration: {
-    grep: FUNNEL,
-    step: /^1\. Dev DB up to date/,
+    grep: FUNNEL_TEST,
+    step: inTest(PREFLIGHT.schema),
     diagnosis: /likely cause: Pending migrations/,
     note: 'acts on a new database only; every self-test stack starts with --fresh',
   },
   ai_quota_exhausted: {
-    grep: FUNNEL,
+    grep: FUNNEL_TEST,
     step: STEP_2,
     diagnosis: /likely cause: AI provider quota exhausted/,
     note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
   },
   platform_credential_missing: {
-    grep: FUNNEL,
-    step: /^3\. Vultr credential registered on the platform pool.* › An active platform-pool credential exists/,
+    grep: FUNNEL_TEST,
+    step: atStep(PREFLIGHT.vultr, PREFLIGHT.vultrCredential),
     diagnosis: /likely cause: Provider credentials missing\n {2}seen: no active platform-pool credential/,
     note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
   },
-  vultr_rate_limited: { grep: FUNNEL, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API rate limited/ },
-  vultr_unreachable: { grep: FUNNEL, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API unreachable/ },
-  stripe_unreachable: { grep: FUNNEL, step: PREFLIGHT_STRIPE, diagnosis: /likely cause: Stripe API unreachable/ },
+  vultr_rate_limited: { grep: FUNNEL_TEST, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API rate limited/ },
+  vultr_unreachable: { grep: FUNNEL_TEST, step: PREFLIGHT_VULTR_KEY, diagnosis: /likely cause: Vultr API unreachable/ },
+  stripe_unreachable: { grep: FUNNEL_TEST, step: PREFLIGHT_STRIPE, diagnosis: /likely cause: Stripe API unreachable/ },
   stripe_webhook_not_delivered: {
-    grep: FUNNEL,
+    grep: FUNNEL_TEST,
     step: STEP_1,
     diagnosis: /likely cause: Stripe webhook not delivered\n {2}seen: not delivered: .*checkout\.session\.completed evt_/,
   },

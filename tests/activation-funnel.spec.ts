@@ -2,9 +2,8 @@
  * RUNBOOK Procedure — happy path, steps 1-6, for one fresh identity through the real UI.
  * The identity's instance and usage record are left running for the verification teardown.
  */
-import { backendPoll, config, expect, test } from '../fixtures';
-import { unwrap } from '../helpers/api';
-import { CheckoutPage } from '../helpers/pages/checkout-page';
+import { backendPoll, config, expect, pollFor, test } from '../fixtures';
+import { unwrap } from '../helpers/clients/api';
 import {
   DISCORD_STEP_COLLAPSE,
   ERROR_CODES,
@@ -19,10 +18,12 @@ import {
   instanceLimitText,
   stepProgressionProblems,
 } from '../helpers/runbook';
+import { CheckoutPage } from './pages/checkout-page';
+import { FUNNEL } from './steps';
 
 const monthlyCost = formatMonthlyUsd(config.EXPECTED_MONTHLY_COST_USD);
 
-test('M1 activation funnel: sign-up to a running Vultr instance, paywall and live spend', async ({
+test(FUNNEL.test, async ({
   page,
   funnelUser,
   registerPage,
@@ -34,7 +35,7 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
   payments,
   evidence,
 }) => {
-  const { account, api } = await test.step(`1. Sign up → checkout → land on ${config.PROVISIONING_ROUTE}`, async () => {
+  const { account, api } = await test.step(FUNNEL.signUp(config.PROVISIONING_ROUTE), async () => {
     const stepStarted = new Date();
     await registerPage.goto();
     await registerPage.signUp(funnelUser.credentials);
@@ -48,8 +49,7 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
       .poll(() => backend.bootstrapCounts(account.id), backendPoll('Account.after_create_commit bootstrap: providers/regions/types/templates'))
       .toEqual(config.EXPECTED_BOOTSTRAP_COUNTS);
     await expect.poll(() => backend.subscriptionStatus(account.id), backendPoll('subscription status in the DB')).toBe('active');
-    await expect.poll(() => backend.stripeCustomerId(account.id), backendPoll('the account is linked to its Stripe customer')).toBeTruthy();
-    const customerId = (await backend.stripeCustomerId(account.id))!;
+    const customerId = await pollFor(() => backend.stripeCustomerId(account.id), 'the account is linked to its Stripe customer');
     const stripeSubscriptions = await payments.subscriptionsOfCustomer(customerId);
     expect(stripeSubscriptions.map((s) => s.status), 'the Stripe customer has one active subscription').toEqual(['active']);
     // The return page activates the subscription on its own; the signed webhook must arrive too.
@@ -70,10 +70,9 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
     return { account, api: await funnelUser.api() };
   });
 
-  const mission = await test.step('2. Type Discord-bot brief → Brief Card populates', async () => {
+  const mission = await test.step(FUNNEL.brief, async () => {
     const openPlan = await provisioning.send(PROMPTS.discordBot);
-    await expect.poll(() => backend.newMission(account.id), backendPoll('a mission for the brief')).not.toBeNull();
-    const { id } = (await backend.newMission(account.id))!;
+    const { id } = await pollFor(() => backend.newMission(account.id), 'a mission for the brief');
     const { brief } = unwrap(await api.mission(id));
     expect(discordBriefProblems(brief ?? {}, config), 'brief captured by the AI (API)').toEqual([]);
 
@@ -86,7 +85,7 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
     return { id, openPlan };
   });
 
-  await test.step(`3. Approve → 1-step plan with ${monthlyCost} cost estimate`, async () => {
+  await test.step(FUNNEL.plan(monthlyCost), async () => {
     await provisioning.openPlan(mission.openPlan);
     const plan = provisioning.plan;
     await expect(plan.stepItems).toHaveCount(1);
@@ -104,24 +103,24 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
     await evidence.attach('step 3: mission plan', planFromApi);
   });
 
-  await test.step('4. Execute → instance running on Vultr within ~90s', async () => {
+  await test.step(FUNNEL.execute, async () => {
     const statuses = await provisioning.recordStepStatuses();
     const approval = await provisioning.approve();
     expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
     await expect(provisioning.executionPillOf(mission.id)).toBeVisible();
 
-    await expect
-      .poll(() => backend.provisioningStatus(account.id), backendPoll('NodeInstance status', config.PROVISION_TIMEOUT_MS))
-      .toBe('running');
+    const nodes = await pollFor(() => backend.runningNodeInstances(account.id), 'the NodeInstance is running', config.PROVISION_TIMEOUT_MS);
     // Pushed over SSE after the worker commits; on a loaded machine that can trail the DB by seconds.
     await expect(provisioning.executionSteps(provisioning.executionPillOf(mission.id))).toHaveAttribute('data-status', 'completed', {
       timeout: config.PROVISION_TIMEOUT_MS,
     });
     expect(stepProgressionProblems(await statuses.sequences(), { running: config.STEP_RUNNING_STATUS }), 'step statuses the page showed').toEqual([]);
 
-    const [node] = await backend.nodeInstances(account.id);
-    expect(node?.provider_instance_id, 'NodeInstance.provider_instance_id (the Vultr id)').toBeTruthy();
-    const instance = await cloud.instance(node!.provider_instance_id!);
+    expect(nodes, 'one NodeInstance').toHaveLength(1);
+    const [node] = nodes;
+    const providerInstanceId = node?.provider_instance_id;
+    if (!providerInstanceId) throw new Error('the running NodeInstance has no provider_instance_id (the Vultr id)');
+    const instance = await cloud.instance(providerInstanceId);
     expect(instance).toMatchObject({ status: 'active', power_status: 'running', region: config.EXPECTED_VULTR_REGION, plan: config.EXPECTED_INSTANCE_TYPE });
 
     const usage = await backend.usageRecords(account.id);
@@ -134,10 +133,9 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
     });
   });
 
-  await test.step('5. Try a second instance → UpgradeRequiredCard renders', async () => {
+  await test.step(FUNNEL.secondInstance, async () => {
     const openPlan = await provisioning.send(PROMPTS.secondInstance);
-    await expect.poll(() => backend.newMission(account.id, [mission.id]), backendPoll('a mission for the second brief')).not.toBeNull();
-    const second = (await backend.newMission(account.id, [mission.id]))!;
+    const second = await pollFor(() => backend.newMission(account.id, [mission.id]), 'a mission for the second brief');
     await provisioning.openPlan(openPlan);
     const approval = await provisioning.approve();
     expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
@@ -155,7 +153,7 @@ test('M1 activation funnel: sign-up to a running Vultr instance, paywall and liv
     await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, vultrInstances: atVultr });
   });
 
-  await test.step("6. Subscription's daily spend reflects usage", async () => {
+  await test.step(FUNNEL.spend, async () => {
     await expect
       .poll(() => provisioning.costCapUsd(), backendPoll('Brief Card cost-cap bar (aria-valuenow)'))
       .toBeWithin(config.EXPECTED_MONTHLY_COST_USD, config.SPEND_TOLERANCE_USD);

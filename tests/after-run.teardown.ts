@@ -5,26 +5,23 @@
  * rollback (Playwright carries on with the next test in a fresh worker).
  * `npm run rollback -- --run-id <id>` does the rollback by hand.
  */
-import { config, expect, test as teardown } from '../fixtures';
-import { readBackendLog, scanForServerErrors } from '../helpers/backend-log';
-import { runId } from '../helpers/config';
-import { FUNNEL_LABEL } from '../helpers/identity';
-import { formatRollbackReport, foundNothing, rollback, rollbackFailures } from '../helpers/rollback';
-import { readPreflightFailures, readRunStart } from '../helpers/run-state';
+import { expect, test as teardown } from '../fixtures';
+import type { RunState } from '../helpers/run/state';
+import { formatRollbackReport, foundNothing, rollbackFailures } from '../helpers/run/rollback';
+import { SUMMARY_ATTACHMENT, summarizeRollback } from '../helpers/run/summary';
 import { METER_JOB_NAME } from '../helpers/runbook';
-import { workerHealth } from '../helpers/system';
-import { SUMMARY_ATTACHMENT, summarizeRollback } from '../reporters/run-summary';
+import { AFTER_RUN } from './steps';
 
 /** Verification has nothing to check when pre-flight failed: the funnel and negative paths never ran. */
-function skipWhenNothingToVerify(): void {
-  const failed = readPreflightFailures(runId());
-  teardown.skip(readRunStart(runId()) === null, 'the run never started (pre-flight did not run): nothing to verify');
+function skipWhenNothingToVerify(run: RunState): void {
+  const failed = run.preflightFailures();
+  teardown.skip(run.start() === null, 'the run never started (pre-flight did not run): nothing to verify');
   teardown.skip(failed.length > 0, `pre-flight failed (${failed.join('; ')}): the funnel never ran, nothing to verify`);
 }
 
-teardown("Final state: one running NodeInstance and one 'running' usage record per funnel identity", async ({ backend, evidence }) => {
-  skipWhenNothingToVerify();
-  const accounts = await backend.accountsOfRun(runId(), FUNNEL_LABEL);
+teardown(AFTER_RUN.finalState, async ({ run, backend, evidence }) => {
+  skipWhenNothingToVerify(run);
+  const accounts = await backend.funnelAccountsOfRun(run.id);
   if (accounts.length === 0) teardown.info().annotations.push({ type: 'note', description: 'no funnel identity signed up in this run' });
   for (const account of accounts) {
     await teardown.step(account.email, async () => {
@@ -37,42 +34,38 @@ teardown("Final state: one running NodeInstance and one 'running' usage record p
   }
 });
 
-teardown('No 500s in the backend log since the run started', async ({ evidence }) => {
-  skipWhenNothingToVerify();
-  const since = readRunStart(runId());
+teardown(AFTER_RUN.noServerErrors, async ({ run, backend, evidence }) => {
+  skipWhenNothingToVerify(run);
+  const since = run.start();
   if (!since) throw new Error('the run start was not recorded: pre-flight must run first (do not use --no-deps)');
-  const log = await readBackendLog(config);
-  const scan = scanForServerErrors(log.text, since);
+  const scan = await backend.logSince(since);
   await evidence.attach('backend log scan', {
-    source: log.source,
+    source: scan.source,
     since,
     linesRead: scan.linesRead,
     requestLinesSince: scan.requestLinesSince,
     serverErrors: scan.serverErrors.map((e) => e.line),
     undatedServerErrors: scan.undatedServerErrors.map((e) => e.line),
   });
-  expect(scan.requestLinesSince, `${log.source} has no request lines since the run started: point BACKEND_LOG_FILE or BACKEND_LOG_COMMAND at the live backend log`).toBeGreaterThan(0);
+  expect(scan.requestLinesSince, `${scan.source} has no request lines since the run started: point BACKEND_LOG_FILE or BACKEND_LOG_COMMAND at the live backend log`).toBeGreaterThan(0);
   expect(scan.serverErrors.map((e) => e.line), '5xx answers logged since the run started').toEqual([]);
 });
 
-teardown(`No failed ${METER_JOB_NAME} jobs`, async ({ dispatcher, evidence }) => {
-  skipWhenNothingToVerify();
-  const health = await workerHealth(dispatcher, config.WORKER_HEALTH_URL);
+teardown(AFTER_RUN.noFailedMeterJobs, async ({ run, backend, evidence }) => {
+  skipWhenNothingToVerify(run);
+  const health = await backend.workerHealth();
   await evidence.attach('worker health', health);
   expect(health.failed[METER_JOB_NAME] ?? 0, `failed ${METER_JOB_NAME} jobs in the last 24 h`).toBe(0);
 });
 
-teardown("Rollback: destroy the run's Vultr instances, delete its NodeInstances and usage records", async ({ queries, vultr, evidence }) => {
-  const deps = { store: queries, cloud: vultr };
-  const options = { domain: config.E2E_EMAIL_DOMAIN, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000 };
-
-  const report = await rollback({ kind: 'run', runId: runId() }, deps, options);
+teardown(AFTER_RUN.rollback, async ({ run, rollback, evidence }) => {
+  const report = await rollback({ kind: 'run', runId: run.id });
   await teardown.info().attach('rollback report', { body: evidence.redactText(formatRollbackReport(report)), contentType: 'text/plain' });
   await teardown.info().attach(SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeRollback(report, 'run')), contentType: 'application/json' });
   expect(rollbackFailures(report), 'rollback problems').toEqual([]);
 
-  await teardown.step('Safe to run twice: a second rollback finds nothing left', async () => {
-    const again = await rollback({ kind: 'run', runId: runId() }, deps, options);
+  await teardown.step(AFTER_RUN.rollbackTwice, async () => {
+    const again = await rollback({ kind: 'run', runId: run.id });
     expect(foundNothing(again), formatRollbackReport(again)).toBe(true);
   });
 });

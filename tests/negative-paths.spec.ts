@@ -8,17 +8,18 @@
  * never called" counts only creations for its own account (the emulator journal keeps the tags a
  * create asked for), so it needs no lock.
  */
-import { backendPoll, config, expect, test } from '../fixtures';
-import { unwrap } from '../helpers/api';
-import { CheckoutPage } from '../helpers/pages/checkout-page';
-import { forgedCheckoutCompletedEvent } from '../helpers/payments';
+import { config, expect, pollFor, test } from '../fixtures';
+import { unwrap } from '../helpers/clients/api';
 import { ERROR_CODES, MISSION_FAILED, PROMPTS, TEST_CARDS, UI_TEXTS, plausibleInvalidVultrKey } from '../helpers/runbook';
+import { CheckoutPage } from './pages/checkout-page';
+import { NEGATIVE } from './steps';
 
-test.describe('Missing / invalid credential', () => {
-  test('an invalid account-scoped Vultr key fails closed: toast, failed mission, no usage record, no instance', async ({
+test.describe(NEGATIVE.credentials, () => {
+  test(NEGATIVE.invalidKey.test, async ({
     user,
     credentialsPage,
     provisioning,
+    provisioningFlow,
     backend,
     cloud,
     evidence,
@@ -26,7 +27,7 @@ test.describe('Missing / invalid credential', () => {
     const accountId = await user.account();
     const api = await user.api();
 
-    await test.step('Register a plausible but invalid Vultr key for the account (Settings → Cloud Credentials)', async () => {
+    await test.step(NEGATIVE.invalidKey.register, async () => {
       const key = plausibleInvalidVultrKey();
       evidence.addSecret(key);
       const registered = await api.registerProviderCredential(key);
@@ -37,18 +38,15 @@ test.describe('Missing / invalid credential', () => {
       await expect(credentialsPage.page.getByText(key), 'the key is never rendered back').toHaveCount(0);
     });
 
-    const missionId = await test.step('Type the Discord-bot brief → Open Plan → Approve', async () => {
-      await provisioning.goto();
-      const openPlan = await provisioning.send(PROMPTS.discordBot);
-      await provisioning.openPlan(openPlan);
-      const approval = await provisioning.approve();
+    const missionId = await test.step(NEGATIVE.invalidKey.approve, async () => {
+      const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
       expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
-      return (await backend.newMission(accountId))!.id;
+      return approval.missionId;
     });
 
-    await test.step('Provisioning fails closed with a "credentials missing or invalid" toast', async () => {
-      await expect.poll(() => api.settledMission(missionId), backendPoll('the mission settles', config.PROVISION_TIMEOUT_MS)).not.toBeNull();
-      expect(await api.settledMission(missionId), 'mission outcome').toEqual({ status: MISSION_FAILED, error_code: ERROR_CODES.credentialsInvalid });
+    await test.step(NEGATIVE.invalidKey.failsClosed, async () => {
+      const settled = await pollFor(() => api.settledMission(missionId), 'the mission settles', config.PROVISION_TIMEOUT_MS);
+      expect(settled, 'mission outcome').toEqual({ status: MISSION_FAILED, error_code: ERROR_CODES.credentialsInvalid });
       await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
       expect((await backend.nodeInstances(accountId)).map((n) => n.status), 'the NodeInstance is in error').toEqual(['error']);
       expect(await backend.usageRecords(accountId), 'no usage record (nothing half-billed)').toEqual([]);
@@ -56,7 +54,7 @@ test.describe('Missing / invalid credential', () => {
       const [credential] = await backend.accountCredentials(accountId);
       expect(credential?.consecutive_failures, 'the rejected credential counts its failure').toBeGreaterThanOrEqual(1);
       await evidence.attach('fail-closed evidence', {
-        mission: await api.settledMission(missionId),
+        mission: settled,
         nodeInstances: await backend.nodeInstances(accountId),
         credential,
       });
@@ -64,24 +62,21 @@ test.describe('Missing / invalid credential', () => {
   });
 
   test(
-    'the platform pool disabled fails closed: 422 credentials_missing, toast, no usage record, no instance',
+    NEGATIVE.poolDisabled.test,
     { tag: '@exclusive', lock: '-exclusive-' },
-    async ({ user, platformPool, provisioning, backend, cloud, evidence }) => {
+    async ({ user, platformPool, provisioning, provisioningFlow, backend, cloud, evidence }) => {
       const accountId = await user.account();
 
-      await test.step('Disable the platform-pool Vultr credential', async () => {
+      await test.step(NEGATIVE.poolDisabled.disable, async () => {
         expect(await platformPool.disable()).toBeGreaterThan(0);
       });
 
-      await test.step('Type the Discord-bot brief → Open Plan → Approve', async () => {
-        await provisioning.goto();
-        const openPlan = await provisioning.send(PROMPTS.discordBot);
-        await provisioning.openPlan(openPlan);
-        const approval = await provisioning.approve();
+      await test.step(NEGATIVE.poolDisabled.approve, async () => {
+        const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
         expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 422, code: ERROR_CODES.credentialsMissing });
       });
 
-      await test.step('Provisioning fails closed with a "credentials missing or invalid" toast', async () => {
+      await test.step(NEGATIVE.poolDisabled.failsClosed, async () => {
         await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
         expect(await backend.usageRecords(accountId), 'no usage record').toEqual([]);
         expect(await backend.nodeInstances(accountId), 'no NodeInstance').toEqual([]);
@@ -92,55 +87,47 @@ test.describe('Missing / invalid credential', () => {
   );
 });
 
-test(
-  'Quota guard: a free account over its instance limit gets the UpgradeRequiredCard at once, without a cloud call',
-  async ({ user, provisioning, backend, cloud, evidence }) => {
-    const accountId = await user.account();
-
-    await test.step('Give the free account one active instance (node_instance_count = 1)', async () => {
-      await backend.giveActiveInstance(accountId);
-    });
-
-    const approval = await test.step('Type the Discord-bot brief → Open Plan → Approve', async () => {
-      await provisioning.goto();
-      const openPlan = await provisioning.send(PROMPTS.discordBot);
-      await provisioning.openPlan(openPlan);
-      const approval = await provisioning.approve();
-      expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
-      return approval;
-    });
-
-    await test.step('UpgradeRequiredCard renders instead of the execution view; Vultr was never called', async () => {
-      await expect(provisioning.upgradeCard).toBeVisible();
-      await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
-      await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
-      await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
-      const creations = await cloud.instanceCreationsSince(approval.requestedAt, accountId);
-      expect(creations.count, `instance creations since the approve (${creations.source})`).toBe(0);
-      expect((await backend.nodeInstances(accountId)).length, 'no NodeInstance besides the existing one').toBe(1);
-      await evidence.attach('quota evidence', { approval, creations });
-    });
-  },
-);
-
-test('Step-collapse boundary: compute + database + network stays 3 separate steps', async ({ user, provisioning, backend, evidence }) => {
+test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, backend, cloud, evidence }) => {
   const accountId = await user.account();
 
-  await test.step('Type the compute + database + network brief → Open Plan', async () => {
-    await provisioning.goto();
-    const openPlan = await provisioning.send(PROMPTS.computeDatabaseNetwork);
-    await provisioning.openPlan(openPlan);
+  await test.step(NEGATIVE.quotaGuard.giveInstance, async () => {
+    await backend.giveActiveInstance(accountId);
   });
 
-  await test.step('The review modal shows 3 separate steps with 3 different skills, no collapse note', async () => {
+  const approval = await test.step(NEGATIVE.quotaGuard.approve, async () => {
+    const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
+    expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
+    return approval;
+  });
+
+  await test.step(NEGATIVE.quotaGuard.upgradeCard, async () => {
+    await expect(provisioning.upgradeCard).toBeVisible();
+    await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
+    await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
+    await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
+    const creations = await cloud.instanceCreationsSince(approval.requestedAt, accountId);
+    expect(creations.count, `instance creations since the approve (${creations.source})`).toBe(0);
+    expect((await backend.nodeInstances(accountId)).length, 'no NodeInstance besides the existing one').toBe(1);
+    await evidence.attach('quota evidence', { approval, creations });
+  });
+});
+
+test(NEGATIVE.stepCollapse.test, async ({ user, provisioning, provisioningFlow, backend, evidence }) => {
+  const accountId = await user.account();
+
+  await test.step(NEGATIVE.stepCollapse.openPlan, async () => {
+    await provisioningFlow.openPlanFor(PROMPTS.computeDatabaseNetwork);
+  });
+
+  await test.step(NEGATIVE.stepCollapse.review, async () => {
     await expect(provisioning.plan.stepItems).toHaveCount(3);
     await expect(provisioning.plan.stepCount).toHaveText('3');
     expect(new Set(await provisioning.plan.stepSkills()).size, 'distinct skills').toBe(3);
     await expect(provisioning.plan.collapseNote).toHaveCount(0);
   });
 
-  await test.step('The API agrees: dag.step_count 3, three skills, no step_collapse', async () => {
-    const { id } = (await backend.newMission(accountId))!;
+  await test.step(NEGATIVE.stepCollapse.api, async () => {
+    const { id } = await backend.latestMission(accountId);
     const { plan } = unwrap(await (await user.api()).mission(id));
     expect(plan?.dag.step_count, 'plan.dag.step_count').toBe(3);
     expect(new Set(plan?.dag.nodes.map((n) => n.skill)).size, 'distinct skills in plan.dag.nodes').toBe(3);
@@ -149,7 +136,7 @@ test('Step-collapse boundary: compute + database + network stays 3 separate step
   });
 });
 
-test('Declined card: "Your card was declined." in the checkout, no subscription, the user stays on checkout', async ({
+test(NEGATIVE.declinedCard.test, async ({
   page,
   user,
   checkoutPage,
@@ -159,12 +146,12 @@ test('Declined card: "Your card was declined." in the checkout, no subscription,
 }) => {
   const accountId = await user.account();
 
-  await test.step('Pay with the declined test card 4000 0000 0000 0002', async () => {
+  await test.step(NEGATIVE.declinedCard.pay, async () => {
     await checkoutPage.goto(config.CHECKOUT_PLAN);
     await checkoutPage.stripe.pay(TEST_CARDS.declined, user);
   });
 
-  await test.step('Stripe shows the decline and no subscription exists, in the DB or at Stripe', async () => {
+  await test.step(NEGATIVE.declinedCard.noSubscription, async () => {
     await expect(checkoutPage.stripe.text(UI_TEXTS.cardDeclined)).toBeVisible();
     await expect(page).toHaveURL(CheckoutPage.urlFor(config.CHECKOUT_PLAN));
     expect(await backend.activeSubscriptionCount(accountId), 'active subscriptions in the DB').toBe(0);
@@ -174,37 +161,37 @@ test('Declined card: "Your card was declined." in the checkout, no subscription,
   });
 });
 
-test('Duplicate e-mail: signing up with a taken address says "An account with this email already exists"', async ({
+test(NEGATIVE.duplicateEmail.test, async ({
   identities,
   registerPage,
   anonymousApi,
 }) => {
   const existing = await identities.register('existing');
 
-  await test.step('Sign up again with the same e-mail in the UI', async () => {
+  await test.step(NEGATIVE.duplicateEmail.ui, async () => {
     await registerPage.goto();
     await registerPage.signUp({ ...existing.credentials, password: `${existing.password}x` });
     await expect(registerPage.error).toContainText(UI_TEXTS.duplicateEmail);
   });
 
-  await test.step('The API refuses it too: 409 email_taken', async () => {
+  await test.step(NEGATIVE.duplicateEmail.api, async () => {
     const again = await anonymousApi.register({ email: existing.email, password: `${existing.password}x`, name: existing.name });
     expect({ status: again.status, code: again.ok ? null : again.error.code }).toEqual({ status: 409, code: ERROR_CODES.emailTaken });
   });
 });
 
-test('A Stripe webhook with a forged signature is refused (400) and activates nothing', async ({ identities, anonymousApi, payments, backend }) => {
+test(NEGATIVE.forgedWebhook.test, async ({ identities, anonymousApi, payments, backend }) => {
   const forger = await identities.register('forger');
   const accountId = await forger.account();
   const { session_id } = unwrap(await (await forger.api()).createCheckoutSession(config.CHECKOUT_PLAN));
 
-  const forged = forgedCheckoutCompletedEvent(payments.stripe, { id: session_id, accountId });
+  const forged = payments.forgedCheckoutCompleted({ id: session_id, accountId });
   const answer = await anonymousApi.deliverStripeEvent(forged.payload, forged.signature);
   expect(answer.status, 'the webhook answers a bad signature with 400').toBe(400);
   expect(await backend.activeSubscriptionCount(accountId), 'no subscription was activated').toBe(0);
 });
 
-test("Account isolation: one account cannot read another account's mission", async ({ identities }) => {
+test(NEGATIVE.isolation.test, async ({ identities }) => {
   const owner = await identities.register('owner');
   const intruder = await identities.register('intruder');
   const missionId = await (await owner.api()).startMission(PROMPTS.discordBot);

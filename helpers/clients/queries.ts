@@ -1,0 +1,295 @@
+/**
+ * Every SQL statement the suite runs, against the contract's columns only (CONTRACT 5).
+ * A real Powernode keeps the Vultr id elsewhere (`config->>'cloud_instance_id'`), so that one
+ * expression comes from config (NODE_INSTANCE_PROVIDER_ID_SQL, validated as a column or a
+ * column->>'key'). Every row is parsed with zod before anyone reads it.
+ */
+import type { z } from 'zod';
+import {
+  accountRowSchema,
+  aiProviderRowSchema,
+  bootstrapCountsRowSchema,
+  countRowSchema,
+  credentialRowSchema,
+  inFlightMissionRowSchema,
+  missionRowSchema,
+  nodeInstanceRowSchema,
+  planRowSchema,
+  runAccountRowSchema,
+  schemaColumnRowSchema,
+  subscriptionRowSchema,
+  usageRecordRowSchema,
+  userRowSchema,
+  type AccountRow,
+  type AiProviderRow,
+  type BootstrapCounts,
+  type CredentialRow,
+  type MissionRow,
+  type NodeInstanceRow,
+  type PlanRow,
+  type RunAccountRow,
+  type SubscriptionRow,
+  type UsageRecordRow,
+  type UserRow,
+} from '../schemas';
+
+/** A pg Pool or client: anything with `query`. */
+export type Queryable = {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+};
+
+/** The tables and columns the suite relies on; pre-flight reports any that are missing as pending migrations. */
+export function requiredSchema(providerIdSql: string): Record<string, string[]> {
+  const providerIdColumn = providerIdSql.split('->>')[0]!;
+  return {
+    schema_migrations: ['version'],
+    accounts: ['id', 'name', 'status', 'stripe_customer_id', 'created_at'],
+    users: ['id', 'account_id', 'email', 'name', 'password_digest', 'created_at'],
+    saas_plans: ['id', 'slug', 'name', 'price_cents', 'limits'],
+    subscriptions: ['id', 'account_id', 'saas_plan_id', 'status', 'stripe_subscription_id', 'created_at'],
+    system_providers: ['id', 'account_id', 'name', 'provider_type', 'enabled'],
+    system_provider_regions: ['id', 'account_id', 'provider_id', 'name', 'region_code'],
+    system_provider_instance_types: ['id', 'account_id', 'provider_id', 'name', 'instance_type_code', 'hourly_price'],
+    system_node_templates: ['id', 'account_id', 'name'],
+    system_node_instances: [
+      ...new Set([
+        'id',
+        'account_id',
+        'mission_id',
+        'name',
+        'status',
+        providerIdColumn,
+        'provider_region_id',
+        'provider_instance_type_id',
+        'public_ip_address',
+        'created_at',
+      ]),
+    ],
+    system_provider_credentials: ['id', 'account_id', 'provider_id', 'scope', 'credentials', 'is_active', 'consecutive_failures', 'last_error'],
+    billing_provisioning_usage_records: ['id', 'account_id', 'node_instance_id', 'event', 'status', 'hourly_price', 'metered_at'],
+    ai_providers: ['id', 'name', 'current_quota_usage', 'quota_limit'],
+    ai_missions: ['id', 'account_id', 'conversation_id', 'phase', 'status', 'brief', 'plan', 'error_code', 'created_at'],
+  };
+}
+
+/** "table X" / "column X.Y" for each required item absent from the live schema. */
+export function missingSchemaItems(required: Record<string, string[]>, present: { table_name: string; column_name: string }[]): string[] {
+  const columnsByTable = new Map<string, Set<string>>();
+  for (const { table_name, column_name } of present) {
+    const columns = columnsByTable.get(table_name) ?? new Set<string>();
+    columns.add(column_name);
+    columnsByTable.set(table_name, columns);
+  }
+  const missing: string[] = [];
+  for (const [table, columns] of Object.entries(required)) {
+    const have = columnsByTable.get(table);
+    if (!have) {
+      missing.push(`table ${table}`);
+      continue;
+    }
+    for (const column of columns) if (!have.has(column)) missing.push(`column ${table}.${column}`);
+  }
+  return missing;
+}
+
+/** Escapes LIKE wildcards so an e-mail prefix matches literally. */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function parseRows<S extends z.ZodType>(schema: S, rows: unknown[]): z.output<S>[] {
+  return rows.map((row) => schema.parse(row));
+}
+
+/** Node instances the run still has at the cloud: created there and not yet gone or failed. */
+const LIVE_INSTANCE_FILTER = "status NOT IN ('terminated', 'error')";
+
+export type NewNodeInstance = { accountId: string; name: string; status: NodeInstanceRow['status'] };
+
+export function createQueries(db: Queryable, options: { providerIdSql: string }) {
+  const providerId = `(${options.providerIdSql})`;
+  const nodeInstanceColumns = `id, account_id, mission_id::text AS mission_id, name, status,
+    ${providerId} AS provider_instance_id, public_ip_address, created_at`;
+
+  return {
+    async schemaColumns(tables: string[]): Promise<{ table_name: string; column_name: string }[]> {
+      const { rows } = await db.query(
+        `SELECT table_name::text AS table_name, column_name::text AS column_name
+           FROM information_schema.columns
+          WHERE table_schema = current_schema() AND table_name = ANY($1::text[])`,
+        [tables],
+      );
+      return parseRows(schemaColumnRowSchema, rows);
+    },
+
+    async plans(slugs: string[]): Promise<PlanRow[]> {
+      const { rows } = await db.query('SELECT slug, name, price_cents, limits FROM saas_plans WHERE slug = ANY($1::text[]) ORDER BY slug', [slugs]);
+      return parseRows(planRowSchema, rows);
+    },
+
+    /** RUNBOOK pre-flight 2's fix: add the runbook's limit keys, keeping any others the plan has. */
+    async mergePlanLimits(slug: string, limits: Record<string, unknown>): Promise<number> {
+      const { rowCount } = await db.query(
+        `UPDATE saas_plans SET limits = COALESCE(limits, '{}'::jsonb) || $2::jsonb, updated_at = now() WHERE slug = $1`,
+        [slug, JSON.stringify(limits)],
+      );
+      return rowCount ?? 0;
+    },
+
+    /** The operator-managed platform pool: scope 1, no account. */
+    async platformPoolCredentials(): Promise<CredentialRow[]> {
+      const { rows } = await db.query(
+        `SELECT id, account_id, provider_id, scope, is_active, consecutive_failures, last_error
+           FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL ORDER BY created_at`,
+      );
+      return parseRows(credentialRowSchema, rows);
+    },
+
+    async setCredentialsActive(ids: string[], active: boolean): Promise<number> {
+      if (ids.length === 0) return 0;
+      const { rowCount } = await db.query(
+        'UPDATE system_provider_credentials SET is_active = $2, updated_at = now() WHERE id = ANY($1::uuid[])',
+        [ids, active],
+      );
+      return rowCount ?? 0;
+    },
+
+    async accountCredentials(accountId: string): Promise<CredentialRow[]> {
+      const { rows } = await db.query(
+        `SELECT id, account_id, provider_id, scope, is_active, consecutive_failures, last_error
+           FROM system_provider_credentials WHERE account_id = $1 ORDER BY created_at`,
+        [accountId],
+      );
+      return parseRows(credentialRowSchema, rows);
+    },
+
+    async userByEmail(email: string): Promise<UserRow | null> {
+      const { rows } = await db.query('SELECT id, account_id, email, name FROM users WHERE email = $1', [email.toLowerCase()]);
+      return rows[0] === undefined ? null : userRowSchema.parse(rows[0]);
+    },
+
+    async account(accountId: string): Promise<AccountRow | null> {
+      const { rows } = await db.query('SELECT id, name, status, stripe_customer_id, created_at FROM accounts WHERE id = $1', [accountId]);
+      return rows[0] === undefined ? null : accountRowSchema.parse(rows[0]);
+    },
+
+    /** Accounts whose users' e-mails match a LIKE pattern (the run's identities), optionally only older ones. */
+    async accountsByEmailPattern(pattern: string, createdBefore?: Date): Promise<RunAccountRow[]> {
+      const { rows } = await db.query(
+        `SELECT account_id, email, created_at FROM users
+          WHERE email LIKE $1 AND ($2::timestamptz IS NULL OR created_at < $2)
+          ORDER BY created_at`,
+        [pattern, createdBefore ?? null],
+      );
+      return parseRows(runAccountRowSchema, rows);
+    },
+
+    async accountsByEmails(emails: string[]): Promise<RunAccountRow[]> {
+      if (emails.length === 0) return [];
+      const { rows } = await db.query(
+        'SELECT account_id, email, created_at FROM users WHERE email = ANY($1::text[]) ORDER BY created_at',
+        [emails.map((e) => e.toLowerCase())],
+      );
+      return parseRows(runAccountRowSchema, rows);
+    },
+
+    /** RUNBOOK step 1: what `Account.after_create_commit` bootstrapped for one account. */
+    async bootstrapCounts(accountId: string): Promise<BootstrapCounts> {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*) FROM system_providers WHERE account_id = $1) AS providers,
+                (SELECT count(*) FROM system_provider_regions WHERE account_id = $1) AS regions,
+                (SELECT count(*) FROM system_provider_instance_types WHERE account_id = $1) AS types,
+                (SELECT count(*) FROM system_node_templates WHERE account_id = $1) AS templates`,
+        [accountId],
+      );
+      return bootstrapCountsRowSchema.parse(rows[0]);
+    },
+
+    async subscriptions(accountId: string): Promise<SubscriptionRow[]> {
+      const { rows } = await db.query(
+        `SELECT s.id, s.account_id, p.slug AS plan_slug, s.status, s.stripe_subscription_id, s.created_at
+           FROM subscriptions s JOIN saas_plans p ON p.id = s.saas_plan_id
+          WHERE s.account_id = $1 ORDER BY s.created_at`,
+        [accountId],
+      );
+      return parseRows(subscriptionRowSchema, rows);
+    },
+
+    async nodeInstances(accountIds: string[]): Promise<NodeInstanceRow[]> {
+      if (accountIds.length === 0) return [];
+      const { rows } = await db.query(
+        `SELECT ${nodeInstanceColumns} FROM system_node_instances WHERE account_id = ANY($1::uuid[]) ORDER BY created_at`,
+        [accountIds],
+      );
+      return parseRows(nodeInstanceRowSchema, rows);
+    },
+
+    /** The QuotaGuard negative path: an instance the account "has" without any cloud call. */
+    async insertNodeInstance(instance: NewNodeInstance): Promise<NodeInstanceRow> {
+      const { rows } = await db.query(
+        `INSERT INTO system_node_instances (account_id, name, status) VALUES ($1, $2, $3) RETURNING ${nodeInstanceColumns}`,
+        [instance.accountId, instance.name, instance.status],
+      );
+      return nodeInstanceRowSchema.parse(rows[0]);
+    },
+
+    /** Instances the run holds at the cloud, for MAX_INSTANCES_PER_RUN. */
+    async liveCloudInstanceCount(emailPattern: string): Promise<number> {
+      const { rows } = await db.query(
+        `SELECT count(*) AS count FROM system_node_instances
+          WHERE account_id IN (SELECT account_id FROM users WHERE email LIKE $1)
+            AND ${providerId} IS NOT NULL AND ${LIVE_INSTANCE_FILTER}`,
+        [emailPattern],
+      );
+      return countRowSchema.parse(rows[0]).count;
+    },
+
+    async usageRecords(accountIds: string[]): Promise<UsageRecordRow[]> {
+      if (accountIds.length === 0) return [];
+      const { rows } = await db.query(
+        `SELECT id, account_id, node_instance_id, event, status, hourly_price, metered_at
+           FROM billing_provisioning_usage_records WHERE account_id = ANY($1::uuid[]) ORDER BY metered_at`,
+        [accountIds],
+      );
+      return parseRows(usageRecordRowSchema, rows);
+    },
+
+    async deleteUsageRecords(accountIds: string[]): Promise<number> {
+      if (accountIds.length === 0) return 0;
+      const { rowCount } = await db.query('DELETE FROM billing_provisioning_usage_records WHERE account_id = ANY($1::uuid[])', [accountIds]);
+      return rowCount ?? 0;
+    },
+
+    async deleteNodeInstances(accountIds: string[]): Promise<number> {
+      if (accountIds.length === 0) return 0;
+      const { rowCount } = await db.query('DELETE FROM system_node_instances WHERE account_id = ANY($1::uuid[])', [accountIds]);
+      return rowCount ?? 0;
+    },
+
+    /** Missions a worker may still be provisioning for (rollback waits for them to settle). */
+    async inFlightMissions(accountIds: string[]): Promise<{ id: string; status: string }[]> {
+      if (accountIds.length === 0) return [];
+      const { rows } = await db.query(
+        `SELECT id, status FROM ai_missions WHERE account_id = ANY($1::uuid[]) AND status IN ('approved', 'running')`,
+        [accountIds],
+      );
+      return parseRows(inFlightMissionRowSchema, rows);
+    },
+
+    async missions(accountId: string): Promise<MissionRow[]> {
+      const { rows } = await db.query(
+        `SELECT id, account_id, conversation_id, phase, status, error_code, created_at
+           FROM ai_missions WHERE account_id = $1 ORDER BY created_at`,
+        [accountId],
+      );
+      return parseRows(missionRowSchema, rows);
+    },
+
+    async aiProvider(name: string): Promise<AiProviderRow | null> {
+      const { rows } = await db.query('SELECT name, current_quota_usage, quota_limit FROM ai_providers WHERE name = $1', [name]);
+      return rows[0] === undefined ? null : aiProviderRowSchema.parse(rows[0]);
+    },
+  };
+}
+
+export type Queries = ReturnType<typeof createQueries>;

@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { foundNothing, formatRollbackReport, parseDuration, parseRollbackArgs, rollback, rollbackFailures, type RollbackCloud, type RollbackStore } from './rollback';
+import { sqlLike } from '../clients/sql-like.testkit';
+
+type Node = { id: string; account_id: string; provider_instance_id: string | null; status: string };
+
+/** An in-memory DB and Vultr holding a run's accounts, one stranger, and their instances. */
+function world() {
+  const users = [
+    { account_id: 'acc-funnel', email: 'e2e+run1-funnel-w0r0t0-aaaaaa@e2e.test', created_at: new Date('2026-01-01T10:00:00Z') },
+    { account_id: 'acc-user', email: 'e2e+run1-user-w1r0t0-bbbbbb@e2e.test', created_at: new Date('2026-01-01T11:00:00Z') },
+    { account_id: 'acc-old', email: 'e2e+run0-user-w0r0t0-cccccc@e2e.test', created_at: new Date('2025-12-31T10:00:00Z') },
+    { account_id: 'acc-human', email: 'alice@e2e.test', created_at: new Date('2025-01-01T10:00:00Z') },
+  ];
+  let nodes: Node[] = [
+    { id: 'n1', account_id: 'acc-funnel', provider_instance_id: 'v-funnel', status: 'running' },
+    { id: 'n2', account_id: 'acc-user', provider_instance_id: null, status: 'error' },
+    { id: 'n3', account_id: 'acc-human', provider_instance_id: 'v-human', status: 'running' },
+    { id: 'n4', account_id: 'acc-old', provider_instance_id: 'v-gone', status: 'running' },
+  ];
+  const missions: { id: string; account_id: string; status: string }[] = [];
+  let usage = [
+    { id: 'u1', account_id: 'acc-funnel' },
+    { id: 'u2', account_id: 'acc-human' },
+  ];
+  const vultr = new Map<string, string[]>([
+    ['v-funnel', ['powernode', 'account:acc-funnel']],
+    ['v-orphan', ['powernode', 'account:acc-user']],
+    ['v-human', ['powernode', 'account:acc-human']],
+  ]);
+  const store: RollbackStore = {
+    async accountsByEmailPattern(pattern, createdBefore) {
+      return users.filter((u) => sqlLike(pattern, u.email) && (!createdBefore || u.created_at < createdBefore));
+    },
+    async accountsByEmails(emails) {
+      return users.filter((u) => emails.includes(u.email));
+    },
+    async nodeInstances(ids) {
+      return nodes.filter((n) => ids.includes(n.account_id));
+    },
+    async usageRecords(ids) {
+      return usage.filter((u) => ids.includes(u.account_id));
+    },
+    async inFlightMissions(ids) {
+      return missions.filter((m) => ids.includes(m.account_id) && ['approved', 'running'].includes(m.status));
+    },
+    async deleteUsageRecords(ids) {
+      const before = usage.length;
+      usage = usage.filter((u) => !ids.includes(u.account_id));
+      return before - usage.length;
+    },
+    async deleteNodeInstances(ids) {
+      const before = nodes.length;
+      nodes = nodes.filter((n) => !ids.includes(n.account_id));
+      return before - nodes.length;
+    },
+  };
+  const cloud: RollbackCloud = {
+    async instancesByTag(tag) {
+      return [...vultr].filter(([, tags]) => tags.includes(tag)).map(([id]) => ({ id }));
+    },
+    async allInstances() {
+      return [...vultr].map(([id, tags]) => ({ id, tags }));
+    },
+    async deleteInstance(id) {
+      return vultr.delete(id) ? 'deleted' : 'already_gone';
+    },
+  };
+  return { store, cloud, vultr, missions, nodes: () => nodes, usage: () => usage };
+}
+
+const options = { domain: 'e2e.test' };
+
+describe('rollback', () => {
+  it('lists the Vultr account once, not one tag per account, when a run has many accounts', async () => {
+    const w = world();
+    const extra = ['acc-x1', 'acc-x2', 'acc-x3'].map((id, i) => ({ account_id: id, email: `e2e+run1-user-w${i + 2}r0t0-dddddd@e2e.test` }));
+    const store = {
+      ...w.store,
+      async accountsByEmailPattern(pattern: string, createdBefore?: Date) {
+        return [...(await w.store.accountsByEmailPattern(pattern, createdBefore)), ...extra];
+      },
+    };
+    w.vultr.set('v-x2', ['account:acc-x2']);
+    const calls: string[] = [];
+    const cloud: RollbackCloud = {
+      instancesByTag: async (tag) => {
+        calls.push(`tag ${tag}`);
+        return w.cloud.instancesByTag(tag);
+      },
+      allInstances: async () => {
+        calls.push('all');
+        return w.cloud.allInstances();
+      },
+      deleteInstance: (id) => w.cloud.deleteInstance(id),
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud }, options);
+    expect(calls).toEqual(['all']);
+    expect(report.cloudInstances.map((i) => [i.id, i.accountId, i.foundVia.join('+')]).sort()).toEqual([
+      ['v-funnel', 'acc-funnel', 'db+tag'],
+      ['v-orphan', 'acc-user', 'tag'],
+      ['v-x2', 'acc-x2', 'tag'],
+    ]);
+    expect([...w.vultr.keys()], "the stranger's instance is untouched").toEqual(['v-human']);
+  });
+
+  it('waits for a mission the worker is still provisioning before deleting anything', async () => {
+    const w = world();
+    const mission = { id: 'm1', account_id: 'acc-funnel', status: 'running' };
+    w.missions.push(mission);
+    let polls = 0;
+    const store = {
+      ...w.store,
+      async inFlightMissions(ids: string[]) {
+        if (++polls === 3) mission.status = 'completed';
+        return w.store.inFlightMissions(ids);
+      },
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud: w.cloud }, { ...options, settleTimeoutMs: 5_000, settlePollMs: 1 });
+    expect(polls).toBe(3);
+    expect(report.problems).toEqual([]);
+    expect(report.nodeInstances).toBe(2);
+  });
+
+  it('says so when a mission never settles, and still removes what it can', async () => {
+    const w = world();
+    w.missions.push({ id: 'm1', account_id: 'acc-funnel', status: 'approved' });
+    const report = await rollback({ kind: 'run', runId: 'run1' }, w, { ...options, settleTimeoutMs: 5, settlePollMs: 1 });
+    expect(rollbackFailures(report)).toEqual([
+      'mission m1 still approved: the worker may still create a Vultr instance; run rollback again once it settles',
+    ]);
+    expect(report.nodeInstances).toBe(2);
+  });
+
+  it("destroys a run's instances found by DB id and by tag, then its rows", async () => {
+    const w = world();
+    const report = await rollback({ kind: 'run', runId: 'run1' }, w, options);
+    expect(report.accounts.map((a) => a.id).sort()).toEqual(['acc-funnel', 'acc-user']);
+    expect(report.cloudInstances).toEqual([
+      { id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db', 'tag'], outcome: 'deleted' },
+      { id: 'v-orphan', accountId: 'acc-user', foundVia: ['tag'], outcome: 'deleted' },
+    ]);
+    expect(report).toMatchObject({ nodeInstances: 2, usageRecords: 1 });
+    expect([...w.vultr.keys()]).toEqual(['v-human']);
+    expect(w.nodes().map((n) => n.id).sort()).toEqual(['n3', 'n4']);
+    expect(rollbackFailures(report)).toEqual([]);
+  });
+
+  it('is idempotent: the second run finds nothing to do', async () => {
+    const w = world();
+    await rollback({ kind: 'run', runId: 'run1' }, w, options);
+    const again = await rollback({ kind: 'run', runId: 'run1' }, w, options);
+    expect(foundNothing(again)).toBe(true);
+    expect(again.accounts).toHaveLength(2);
+  });
+
+  it('treats an instance Vultr no longer has as already gone', async () => {
+    const w = world();
+    const report = await rollback({ kind: 'older-than', ageMs: 60 * 60_000 }, w, { ...options, now: new Date('2026-01-01T00:00:00Z') });
+    expect(report.accounts.map((a) => a.id)).toEqual(['acc-old']);
+    expect(report.cloudInstances).toEqual([{ id: 'v-gone', accountId: 'acc-old', foundVia: ['db'], outcome: 'already_gone' }]);
+    expect(report.nodeInstances).toBe(1);
+  });
+
+  it('--older-than never reaches accounts outside the suite namespace', async () => {
+    const w = world();
+    const report = await rollback({ kind: 'older-than', ageMs: 0 }, w, { ...options, now: new Date('2030-01-01T00:00:00Z') });
+    expect(report.accounts.map((a) => a.id).sort()).toEqual(['acc-funnel', 'acc-old', 'acc-user']);
+    expect(w.vultr.has('v-human')).toBe(true);
+    expect(w.usage()).toEqual([{ id: 'u2', account_id: 'acc-human' }]);
+  });
+
+  it('a dry run changes nothing and says what it would do', async () => {
+    const w = world();
+    const report = await rollback({ kind: 'run', runId: 'run1' }, w, { ...options, dryRun: true });
+    expect(report.cloudInstances.map((i) => i.outcome)).toEqual(['would_delete', 'would_delete']);
+    expect(report).toMatchObject({ nodeInstances: 2, usageRecords: 1 });
+    expect(w.vultr.size).toBe(3);
+    expect(w.nodes()).toHaveLength(4);
+    expect(formatRollbackReport(report)).toMatch(/dry run, nothing changed/);
+  });
+
+  it('rolls back only the e-mails a test tracked', async () => {
+    const w = world();
+    const report = await rollback({ kind: 'emails', emails: ['e2e+run1-user-w1r0t0-bbbbbb@e2e.test'] }, w, options);
+    expect(report.cloudInstances.map((i) => i.id)).toEqual(['v-orphan']);
+    expect(w.vultr.has('v-funnel')).toBe(true);
+  });
+
+  it('keeps going when Vultr fails, and reports it', async () => {
+    const w = world();
+    const failing: RollbackCloud = {
+      instancesByTag: async () => {
+        throw new Error('Vultr GET /v2/instances answered 500');
+      },
+      allInstances: async () => {
+        throw new Error('Vultr GET /v2/instances answered 500');
+      },
+      deleteInstance: async () => {
+        throw new Error('Vultr DELETE answered 500');
+      },
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud: failing }, options);
+    expect(report.cloudInstances).toEqual([{ id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db'], outcome: 'failed', error: 'Vultr DELETE answered 500' }]);
+    expect(rollbackFailures(report)).toHaveLength(3);
+    expect(report.nodeInstances).toBe(2);
+  });
+
+  it('finds nothing for a run that created nothing', async () => {
+    const report = await rollback({ kind: 'run', runId: 'nosuchrun' }, world(), options);
+    expect(report.accounts).toEqual([]);
+    expect(foundNothing(report)).toBe(true);
+  });
+});
+
+describe('rollback CLI arguments', () => {
+  it('reads --run-id, --older-than and --dry-run, in both spellings', () => {
+    expect(parseRollbackArgs(['--run-id', 'mabc1234'])).toEqual({ ok: true, args: { help: false, selector: { kind: 'run', runId: 'mabc1234' }, dryRun: false } });
+    expect(parseRollbackArgs(['--older-than=2h', '--dry-run'])).toEqual({ ok: true, args: { help: false, selector: { kind: 'older-than', ageMs: 7_200_000 }, dryRun: true } });
+    expect(parseRollbackArgs(['--older-than', '0m'])).toMatchObject({ ok: true, args: { selector: { ageMs: 0 } } });
+    expect(parseRollbackArgs(['--help'])).toEqual({ ok: true, args: { help: true } });
+  });
+
+  it('explains every bad invocation', () => {
+    const bad = (argv: string[]) => {
+      const parsed = parseRollbackArgs(argv);
+      return parsed.ok ? 'accepted' : parsed.message;
+    };
+    expect(bad([])).toMatch(/--run-id <id> or --older-than <age>/);
+    expect(bad(['--run-id'])).toMatch(/needs a value/);
+    expect(bad(['--run-id', '--dry-run'])).toMatch(/needs a value/);
+    expect(bad(['--run-id', 'Bad Id!'])).toMatch(/lower-case/);
+    expect(bad(['--older-than', '2 hours'])).toMatch(/unit/);
+    expect(bad(['--older-than', '-1h'])).toMatch(/unit/);
+    expect(bad(['--run-id', 'abcd1234', '--older-than', '1h'])).toMatch(/not both/);
+    expect(bad(['--force'])).toMatch(/unknown argument "--force"/);
+    expect(bad(['--dry-run=yes', '--run-id', 'abcd1234'])).toMatch(/takes no value/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('30m')).toBe(1_800_000);
+    expect(parseDuration('45s')).toBe(45_000);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('2x')).toBeNull();
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * What pre-flight leaves for the teardown, shared between processes: when the run started (the
+ * verification teardown bounds "no 5xx since the run started" with it) and which pre-flight checks
+ * failed (then the funnel never ran and there is nothing to verify). Workers are separate
+ * processes, so both are kept in small files keyed by the run id.
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+const STATE_DIR = 'test-results/run-state';
+
+function statePath(runId: string, kind: 'start' | 'preflight-failures' = 'start'): string {
+  return resolve(process.cwd(), STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.preflight-failures`);
+}
+
+/** Records the start once; later calls (other pre-flight tests, repeats) keep the first moment. */
+export function recordRunStart(runId: string, now: Date = new Date()): Date {
+  const existing = readRunStart(runId);
+  if (existing) return existing;
+  const path = statePath(runId);
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, JSON.stringify({ runId, startedAt: now.toISOString() }), { flag: 'wx' });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
+  }
+  return readRunStart(runId) ?? now;
+}
+
+export function readRunStart(runId: string): Date | null {
+  try {
+    const parsed = JSON.parse(readFileSync(statePath(runId), 'utf8')) as { startedAt?: unknown };
+    const date = typeof parsed.startedAt === 'string' ? new Date(parsed.startedAt) : null;
+    return date && !Number.isNaN(date.getTime()) ? date : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Records a failed pre-flight check; each worker appends its own line, so no write is lost. */
+export function recordPreflightFailure(runId: string, title: string): void {
+  const path = statePath(runId, 'preflight-failures');
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${title.replace(/\n/g, ' ')}\n`);
+}
+
+/** The pre-flight checks that failed in this run; empty when all passed (or none ran yet). */
+export function readPreflightFailures(runId: string): string[] {
+  try {
+    return readFileSync(statePath(runId, 'preflight-failures'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** One run's shared state, as pre-flight records it and the teardown reads it. */
+export class RunState {
+  constructor(readonly id: string) {}
+
+  /** Marks the start of the run (the first call wins) and answers it. */
+  recordStart(): Date {
+    return recordRunStart(this.id);
+  }
+
+  /** When the run started, or null when pre-flight never ran. */
+  start(): Date | null {
+    return readRunStart(this.id);
+  }
+
+  recordPreflightFailure(title: string): void {
+    recordPreflightFailure(this.id, title);
+  }
+
+  preflightFailures(): string[] {
+    return readPreflightFailures(this.id);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Runbook-level reads of the backend's state, for specs: each method answers one question a step
+ * asks ("what did bootstrap create?", "is the instance running yet?", "is the schema current?").
+ * Probes used with expect.poll answer null until what the step waits for is there, and then answer
+ * it, so the step asserts on what the poll saw; they throw at once on a terminal failure (an
+ * instance in `error`) instead of waiting out the timeout.
+ */
+import type { Dispatcher } from 'undici';
+import { readBackendLog, scanForServerErrors, type LogScan } from '../clients/backend-log';
+import { pollable } from '../clients/http';
+import type { Queries } from '../clients/queries';
+import type { Config } from '../config';
+import { backendUpStatus, missingSchema, stalePlans, workerHealth } from '../preflight/health';
+import { FUNNEL_LABEL, runEmailPattern } from '../run/identity-emails';
+import { NODE_INSTANCE_FAILURES, RUNBOOK_PLAN_LIMITS } from '../runbook';
+import type { AccountRow, MissionRow, NodeInstanceRow } from '../schemas';
+
+export type BackendConfig = Pick<
+  Config,
+  'BASE_URL' | 'WORKER_HEALTH_URL' | 'E2E_EMAIL_DOMAIN' | 'NODE_INSTANCE_PROVIDER_ID_SQL' | 'BACKEND_LOG_COMMAND' | 'BACKEND_LOG_FILE'
+>;
+
+export class Backend {
+  constructor(
+    private readonly queries: Queries,
+    private readonly dispatcher: Dispatcher,
+    private readonly config: BackendConfig,
+  ) {}
+
+  // ---------------------------------------------------------------- health (pre-flight, verification)
+
+  /** The status GET /up answers. */
+  upStatus(): Promise<number> {
+    return backendUpStatus(this.dispatcher, this.config.BASE_URL);
+  }
+
+  /** The worker's health: its status and its failed jobs by name. */
+  workerHealth() {
+    return workerHealth(this.dispatcher, this.config.WORKER_HEALTH_URL);
+  }
+
+  /** Tables and columns the suite reads that the database lacks (pending migrations). */
+  missingSchema(): Promise<string[]> {
+    return missingSchema(this.queries, this.config.NODE_INSTANCE_PROVIDER_ID_SQL);
+  }
+
+  /** The runbook plans whose limits are stale or missing, each with what is wrong. */
+  async stalePlanLimits(): Promise<string[]> {
+    return stalePlans(await this.queries.plans(Object.keys(RUNBOOK_PLAN_LIMITS)));
+  }
+
+  /** The runbook's fix for stale plan limits (UPDATE saas_plans SET limits = limits || ...). */
+  async refreshPlanLimits(): Promise<void> {
+    for (const [slug, limits] of Object.entries(RUNBOOK_PLAN_LIMITS)) await this.queries.mergePlanLimits(slug, limits);
+  }
+
+  /** How many operator-managed (platform-pool) Vultr credentials are active. */
+  async activePlatformPoolCredentials(): Promise<number> {
+    return (await this.queries.platformPoolCredentials()).filter((c) => c.is_active).length;
+  }
+
+  /** The backend log read and scanned for 5xx answers since a moment, with where it was read. */
+  async logSince(since: Date): Promise<LogScan & { source: string }> {
+    const log = await readBackendLog(this.config);
+    return { source: log.source, ...scanForServerErrors(log.text, since) };
+  }
+
+  // ---------------------------------------------------------------- the run's accounts
+
+  /** The accounts of one run's funnel identities (the ones verification checks). */
+  funnelAccountsOfRun(runId: string) {
+    return this.queries.accountsByEmailPattern(runEmailPattern(runId, this.config.E2E_EMAIL_DOMAIN, FUNNEL_LABEL));
+  }
+
+  /** How many instances the run's accounts hold at the cloud now (the approve guard's count). */
+  liveCloudInstancesOfRun(runId: string): Promise<number> {
+    return this.queries.liveCloudInstanceCount(runEmailPattern(runId, this.config.E2E_EMAIL_DOMAIN));
+  }
+
+  /** The account behind an identity's e-mail; throws when sign-up never created one. */
+  async accountOf(email: string): Promise<AccountRow> {
+    const user = await this.queries.userByEmail(email);
+    const account = user ? await this.queries.account(user.account_id) : null;
+    if (!account) throw new Error(`no account exists for ${email}: sign-up did not create one`);
+    return account;
+  }
+
+  async account(accountId: string): Promise<AccountRow> {
+    const account = await this.queries.account(accountId);
+    if (!account) throw new Error(`account ${accountId} does not exist`);
+    return account;
+  }
+
+  /** Probe: the account's Stripe customer id, or null until the account is linked to one. */
+  async stripeCustomerId(accountId: string): Promise<string | null> {
+    return (await this.account(accountId)).stripe_customer_id || null;
+  }
+
+  bootstrapCounts(accountId: string) {
+    return this.queries.bootstrapCounts(accountId);
+  }
+
+  subscriptions(accountId: string) {
+    return this.queries.subscriptions(accountId);
+  }
+
+  /** The status of the account's latest subscription, or null when it has none. */
+  async subscriptionStatus(accountId: string): Promise<string | null> {
+    const rows = await this.queries.subscriptions(accountId);
+    return rows.at(-1)?.status ?? null;
+  }
+
+  async activeSubscriptionCount(accountId: string): Promise<number> {
+    return (await this.queries.subscriptions(accountId)).filter((s) => s.status === 'active').length;
+  }
+
+  /** Probe: the account's newest mission not among `known` (earlier missions), or null until one exists. */
+  async newMission(accountId: string, known: string[] = []): Promise<MissionRow | null> {
+    const missions = await this.queries.missions(accountId);
+    return missions.filter((m) => !known.includes(m.id)).at(-1) ?? null;
+  }
+
+  /** The account's newest mission; throws when it has none (no brief was captured). */
+  async latestMission(accountId: string): Promise<MissionRow> {
+    const mission = await this.newMission(accountId);
+    if (!mission) throw new Error(`account ${accountId} has no mission: the brief was not captured`);
+    return mission;
+  }
+
+  nodeInstances(accountId: string): Promise<NodeInstanceRow[]> {
+    return this.queries.nodeInstances([accountId]);
+  }
+
+  usageRecords(accountId: string) {
+    return this.queries.usageRecords([accountId]);
+  }
+
+  accountCredentials(accountId: string) {
+    return this.queries.accountCredentials(accountId);
+  }
+
+  /**
+   * Probe for RUNBOOK step 4: the account's NodeInstances once every one of them is running; null
+   * before (none created yet, one still on its way, or a network blip). Throws as soon as one has
+   * failed, so the poll stops there.
+   */
+  async runningNodeInstances(accountId: string): Promise<NodeInstanceRow[] | null> {
+    const rows = await pollable(() => this.queries.nodeInstances([accountId]));
+    if (typeof rows === 'string') return null;
+    const failed = rows.find((r) => (NODE_INSTANCE_FAILURES as readonly string[]).includes(r.status));
+    if (failed) throw new Error(`NodeInstance ${failed.id} (${failed.name}) is ${failed.status}: provisioning failed; see the worker log`);
+    return rows.length > 0 && rows.every((r) => r.status === 'running') ? rows : null;
+  }
+
+  /** QuotaGuard negative path: the free account now has one active instance, created in the DB only. */
+  giveActiveInstance(accountId: string): Promise<NodeInstanceRow> {
+    return this.queries.insertNodeInstance({ accountId, name: 'e2e-quota-guard-existing-instance', status: 'running' });
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The titles of the suite's tests and steps, in the runbook's own words: the specs name their tests
+ * and steps with these, and the self-test (scripts/selftest-faults.ts) builds from them where each
+ * fault must make the run fail. A title with a figure the target configures (a route, a price)
+ * is a function of that figure.
+ *
+ * Plain strings only, no imports with side effects: the self-test imports this module outside
+ * Playwright.
+ */
+import { METER_JOB_NAME } from '../helpers/runbook';
+
+/** Runbook: Pre-flight 1-5 and Prerequisites (tests/preflight.setup.ts). */
+export const PREFLIGHT = {
+  backendUp: 'Backend answers /up',
+  schema: '1. Dev DB up to date (no pending migrations)',
+  planLimits: '2. Plan limits fresh (free and pro_cloud)',
+  planLimitsFix: 'PREFLIGHT_FIX=1: apply the runbook fix (UPDATE saas_plans SET limits)',
+  vultr: '3. Vultr credential registered on the platform pool, and VULTR_API_KEY valid',
+  vultrCredential: 'An active platform-pool credential exists',
+  vultrKey: 'GET /account accepts VULTR_API_KEY',
+  stripe: '4. Stripe test mode available (sk_test_ key answers)',
+  worker: 'Worker service running (health ok)',
+  extensions: 'business and system extensions enabled (M1 funnel is extension-gated)',
+} as const;
+
+/** Runbook: Procedure, happy path steps 1-6 (tests/activation-funnel.spec.ts). */
+export const FUNNEL = {
+  test: 'M1 activation funnel: sign-up to a running Vultr instance, paywall and live spend',
+  signUp: (provisioningRoute: string) => `1. Sign up → checkout → land on ${provisioningRoute}`,
+  brief: '2. Type Discord-bot brief → Brief Card populates',
+  plan: (monthlyCost: string) => `3. Approve → 1-step plan with ${monthlyCost} cost estimate`,
+  execute: '4. Execute → instance running on Vultr within ~90s',
+  secondInstance: '5. Try a second instance → UpgradeRequiredCard renders',
+  spend: "6. Subscription's daily spend reflects usage",
+} as const;
+
+/** The step three negative paths share: the provisioning flow up to the Approve click. */
+const BRIEF_TO_APPROVAL = 'Type the Discord-bot brief → Open Plan → Approve';
+const FAILS_CLOSED = 'Provisioning fails closed with a "credentials missing or invalid" toast';
+
+/** Runbook: Negative-path coverage, plus the sign-up and isolation edges (tests/negative-paths.spec.ts). */
+export const NEGATIVE = {
+  credentials: 'Missing / invalid credential',
+  invalidKey: {
+    test: 'an invalid account-scoped Vultr key fails closed: toast, failed mission, no usage record, no instance',
+    register: 'Register a plausible but invalid Vultr key for the account (Settings → Cloud Credentials)',
+    approve: BRIEF_TO_APPROVAL,
+    failsClosed: FAILS_CLOSED,
+  },
+  poolDisabled: {
+    test: 'the platform pool disabled fails closed: 422 credentials_missing, toast, no usage record, no instance',
+    disable: 'Disable the platform-pool Vultr credential',
+    approve: BRIEF_TO_APPROVAL,
+    failsClosed: FAILS_CLOSED,
+  },
+  quotaGuard: {
+    test: 'Quota guard: a free account over its instance limit gets the UpgradeRequiredCard at once, without a cloud call',
+    giveInstance: 'Give the free account one active instance (node_instance_count = 1)',
+    approve: BRIEF_TO_APPROVAL,
+    upgradeCard: 'UpgradeRequiredCard renders instead of the execution view; Vultr was never called',
+  },
+  stepCollapse: {
+    test: 'Step-collapse boundary: compute + database + network stays 3 separate steps',
+    openPlan: 'Type the compute + database + network brief → Open Plan',
+    review: 'The review modal shows 3 separate steps with 3 different skills, no collapse note',
+    api: 'The API agrees: dag.step_count 3, three skills, no step_collapse',
+  },
+  declinedCard: {
+    test: 'Declined card: "Your card was declined." in the checkout, no subscription, the user stays on checkout',
+    pay: 'Pay with the declined test card 4000 0000 0000 0002',
+    noSubscription: 'Stripe shows the decline and no subscription exists, in the DB or at Stripe',
+  },
+  duplicateEmail: {
+    test: 'Duplicate e-mail: signing up with a taken address says "An account with this email already exists"',
+    ui: 'Sign up again with the same e-mail in the UI',
+    api: 'The API refuses it too: 409 email_taken',
+  },
+  forgedWebhook: { test: 'A Stripe webhook with a forged signature is refused (400) and activates nothing' },
+  isolation: { test: "Account isolation: one account cannot read another account's mission" },
+} as const;
+
+/** Runbook: Verification, then Rollback (tests/after-run.teardown.ts). */
+export const AFTER_RUN = {
+  finalState: "Final state: one running NodeInstance and one 'running' usage record per funnel identity",
+  noServerErrors: 'No 500s in the backend log since the run started',
+  noFailedMeterJobs: `No failed ${METER_JOB_NAME} jobs`,
+  rollback: "Rollback: destroy the run's Vultr instances, delete its NodeInstances and usage records",
+  rollbackTwice: 'Safe to run twice: a second rollback finds nothing left',
+} as const;
