@@ -116,6 +116,11 @@ const schema = z.object({
     .regex(/^[a-z_][a-z0-9_]*(->>'[a-z_]+')?$/, "expects a column name or column->>'key' expression")
     .prefault('provider_instance_id'),
   STEP_RUNNING_STATUS: z.string().min(1).prefault('running'),
+  IN_FLIGHT_MISSION_STATUSES: z
+    .string()
+    .regex(/^[a-z_]+(,[a-z_]+)*$/, 'expects a comma list of mission statuses, e.g. approved,running')
+    .transform((v) => v.split(','))
+    .prefault('approved,running'),
   UPGRADE_REASON_INSTANCES: z.string().min(1).prefault('max_node_instances'),
 
   // --- what the runbook expects (exact where the runbook is exact)

@@ -71,6 +71,7 @@ describe('parseRollbackOutput', () => {
     cloudInstances: [],
     nodeInstances: 0,
     usageRecords: 0,
+    kept: [],
     problems: [],
     ...over,
   });

@@ -45,7 +45,7 @@ async function main(): Promise<number> {
         cloud: new VultrClient({ baseUrl: config.VULTR_API_URL, apiKey: config.VULTR_API_KEY, dispatcher }),
       },
       // A job already queued for a killed run would otherwise create its VM after we looked.
-      { domain: config.E2E_EMAIL_DOMAIN, dryRun, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000 },
+      { domain: config.E2E_EMAIL_DOMAIN, dryRun, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000, inFlightMissionStatuses: config.IN_FLIGHT_MISSION_STATUSES },
     );
     console.log(formatRollbackReport(report));
     const failures = rollbackFailures(report);

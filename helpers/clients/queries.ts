@@ -4,7 +4,7 @@
  * expression comes from config (NODE_INSTANCE_PROVIDER_ID_SQL, validated as a column or a
  * column->>'key'). Every row is parsed with zod before anyone reads it.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   accountRowSchema,
   aiProviderRowSchema,
@@ -105,6 +105,8 @@ function parseRows<S extends z.ZodType>(schema: S, rows: unknown[]): z.output<S>
 const LIVE_INSTANCE_FILTER = "status NOT IN ('terminated', 'error')";
 
 export type NewNodeInstance = { accountId: string; name: string; status: NodeInstanceRow['status'] };
+
+const deletedCountsSchema = z.object({ node_instances: z.number().int(), usage_records: z.number().int() });
 
 export function createQueries(db: Queryable, options: { providerIdSql: string }) {
   const providerId = `(${options.providerIdSql})`;
@@ -254,24 +256,28 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
       return parseRows(usageRecordRowSchema, rows);
     },
 
-    async deleteUsageRecords(accountIds: string[]): Promise<number> {
-      if (accountIds.length === 0) return 0;
-      const { rowCount } = await db.query('DELETE FROM billing_provisioning_usage_records WHERE account_id = ANY($1::uuid[])', [accountIds]);
-      return rowCount ?? 0;
-    },
-
-    async deleteNodeInstances(accountIds: string[]): Promise<number> {
-      if (accountIds.length === 0) return 0;
-      const { rowCount } = await db.query('DELETE FROM system_node_instances WHERE account_id = ANY($1::uuid[])', [accountIds]);
-      return rowCount ?? 0;
+    /**
+     * Rollback: these NodeInstances and their usage records (their spend), in one statement, so a
+     * foreign key without ON DELETE CASCADE is satisfied at its end and nothing is half deleted.
+     */
+    async deleteNodeInstanceRows(nodeInstanceIds: string[]): Promise<{ nodeInstances: number; usageRecords: number }> {
+      if (nodeInstanceIds.length === 0) return { nodeInstances: 0, usageRecords: 0 };
+      const { rows } = await db.query(
+        `WITH records AS (DELETE FROM billing_provisioning_usage_records WHERE node_instance_id = ANY($1::uuid[]) RETURNING 1),
+              instances AS (DELETE FROM system_node_instances WHERE id = ANY($1::uuid[]) RETURNING 1)
+         SELECT (SELECT count(*) FROM instances)::int AS node_instances, (SELECT count(*) FROM records)::int AS usage_records`,
+        [nodeInstanceIds],
+      );
+      const counts = deletedCountsSchema.parse(rows[0]);
+      return { nodeInstances: counts.node_instances, usageRecords: counts.usage_records };
     },
 
     /** Missions a worker may still be provisioning for (rollback waits for them to settle). */
-    async inFlightMissions(accountIds: string[]): Promise<{ id: string; status: string }[]> {
-      if (accountIds.length === 0) return [];
+    async inFlightMissions(accountIds: string[], statuses: readonly string[]): Promise<{ id: string; status: string }[]> {
+      if (accountIds.length === 0 || statuses.length === 0) return [];
       const { rows } = await db.query(
-        `SELECT id, status FROM ai_missions WHERE account_id = ANY($1::uuid[]) AND status IN ('approved', 'running')`,
-        [accountIds],
+        `SELECT id, status FROM ai_missions WHERE account_id = ANY($1::uuid[]) AND status = ANY($2::text[])`,
+        [accountIds, [...statuses]],
       );
       return parseRows(inFlightMissionRowSchema, rows);
     },

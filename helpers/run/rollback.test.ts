@@ -20,9 +20,10 @@ function world() {
   ];
   const missions: { id: string; account_id: string; status: string }[] = [];
   let usage = [
-    { id: 'u1', account_id: 'acc-funnel' },
-    { id: 'u2', account_id: 'acc-human' },
+    { id: 'u1', account_id: 'acc-funnel', node_instance_id: 'n1' },
+    { id: 'u2', account_id: 'acc-human', node_instance_id: 'n3' },
   ];
+
   const vultr = new Map<string, string[]>([
     ['v-funnel', ['powernode', 'account:acc-funnel']],
     ['v-orphan', ['powernode', 'account:acc-user']],
@@ -41,18 +42,14 @@ function world() {
     async usageRecords(ids) {
       return usage.filter((u) => ids.includes(u.account_id));
     },
-    async inFlightMissions(ids) {
-      return missions.filter((m) => ids.includes(m.account_id) && ['approved', 'running'].includes(m.status));
+    async inFlightMissions(ids, statuses) {
+      return missions.filter((m) => ids.includes(m.account_id) && statuses.includes(m.status));
     },
-    async deleteUsageRecords(ids) {
-      const before = usage.length;
-      usage = usage.filter((u) => !ids.includes(u.account_id));
-      return before - usage.length;
-    },
-    async deleteNodeInstances(ids) {
-      const before = nodes.length;
-      nodes = nodes.filter((n) => !ids.includes(n.account_id));
-      return before - nodes.length;
+    async deleteNodeInstanceRows(ids) {
+      const [records, instances] = [usage.length, nodes.length];
+      usage = usage.filter((u) => !ids.includes(u.node_instance_id));
+      nodes = nodes.filter((n) => !ids.includes(n.id));
+      return { nodeInstances: instances - nodes.length, usageRecords: records - usage.length };
     },
   };
   const cloud: RollbackCloud = {
@@ -62,11 +59,14 @@ function world() {
     async allInstances() {
       return [...vultr].map(([id, tags]) => ({ id, tags }));
     },
+    async instance(id) {
+      return vultr.has(id) ? { id } : null;
+    },
     async deleteInstance(id) {
       return vultr.delete(id) ? 'deleted' : 'already_gone';
     },
   };
-  return { store, cloud, vultr, missions, nodes: () => nodes, usage: () => usage };
+  return { store, cloud, vultr, missions, nodes: () => nodes, usage: () => usage, setNodes: (next: Node[]) => void (nodes = next) };
 }
 
 const options = { domain: 'e2e.test' };
@@ -92,6 +92,7 @@ describe('rollback', () => {
         calls.push('all');
         return w.cloud.allInstances();
       },
+      instance: (id) => w.cloud.instance(id),
       deleteInstance: (id) => w.cloud.deleteInstance(id),
     };
     const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud }, options);
@@ -111,9 +112,9 @@ describe('rollback', () => {
     let polls = 0;
     const store = {
       ...w.store,
-      async inFlightMissions(ids: string[]) {
+      async inFlightMissions(ids: string[], statuses: readonly string[]) {
         if (++polls === 3) mission.status = 'completed';
-        return w.store.inFlightMissions(ids);
+        return w.store.inFlightMissions(ids, statuses);
       },
     };
     const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud: w.cloud }, { ...options, settleTimeoutMs: 5_000, settlePollMs: 1 });
@@ -154,12 +155,103 @@ describe('rollback', () => {
     expect(again.accounts).toHaveLength(2);
   });
 
-  it('treats an instance Vultr no longer has as already gone', async () => {
+  it('keeps the row of an id Vultr answers 404 for when the suite never saw it exist, and says so', async () => {
     const w = world();
     const report = await rollback({ kind: 'older-than', ageMs: 60 * 60_000 }, w, { ...options, now: new Date('2026-01-01T00:00:00Z') });
     expect(report.accounts.map((a) => a.id)).toEqual(['acc-old']);
-    expect(report.cloudInstances).toEqual([{ id: 'v-gone', accountId: 'acc-old', foundVia: ['db'], outcome: 'already_gone' }]);
-    expect(report.nodeInstances).toBe(1);
+    expect(report.cloudInstances).toEqual([
+      {
+        id: 'v-gone',
+        accountId: 'acc-old',
+        foundVia: ['db'],
+        outcome: 'unknown',
+        error: 'Vultr answers 404 for an id the suite never saw exist (another Vultr account, or a wrong id in the row)',
+      },
+    ]);
+    expect(report.nodeInstances).toBe(0);
+    expect(w.nodes().map((n) => n.id)).toContain('n4');
+    expect(rollbackFailures(report)).toEqual([
+      'kept NodeInstance n4 (Vultr v-gone): Vultr instance v-gone unknown: Vultr answers 404 for an id the suite never saw exist (another Vultr account, or a wrong id in the row)',
+    ]);
+    expect(foundNothing(report)).toBe(false);
+  });
+
+  it('counts a 404 as gone once the suite has seen the instance exist (listed by its tag)', async () => {
+    const w = world();
+    const store = { ...w.store };
+    const cloud: RollbackCloud = { ...w.cloud, deleteInstance: async (id) => (w.vultr.delete(id) ? 'already_gone' : 'already_gone') };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud }, options);
+    expect(report.cloudInstances.map((i) => [i.id, i.outcome])).toEqual([
+      ['v-funnel', 'already_gone'],
+      ['v-orphan', 'already_gone'],
+    ]);
+    expect(report.nodeInstances).toBe(2);
+    expect(report.kept).toEqual([]);
+  });
+
+  it('keeps the rows of an instance whose deletion failed, and names them', async () => {
+    const w = world();
+    const cloud: RollbackCloud = {
+      ...w.cloud,
+      deleteInstance: async (id) => {
+        if (id === 'v-funnel') throw new Error('Vultr DELETE /v2/instances/v-funnel answered 500');
+        return w.cloud.deleteInstance(id);
+      },
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud }, options);
+    expect(w.nodes().map((n) => n.id).sort()).toEqual(['n1', 'n3', 'n4']);
+    expect(w.usage().map((u) => u.id)).toEqual(['u1', 'u2']);
+    expect(report.kept).toEqual([
+      {
+        nodeInstanceId: 'n1',
+        accountId: 'acc-funnel',
+        providerInstanceId: 'v-funnel',
+        status: 'running',
+        reason: 'deleting Vultr instance v-funnel failed: Vultr DELETE /v2/instances/v-funnel answered 500',
+      },
+    ]);
+    expect(formatRollbackReport(report)).toContain('kept NodeInstance n1 (running, Vultr v-funnel): deleting Vultr instance v-funnel failed');
+  });
+
+  it('waits for a row still in flight, and keeps it when it does not settle', async () => {
+    const w = world();
+    w.setNodes([...w.nodes(), { id: 'n5', account_id: 'acc-user', provider_instance_id: null, status: 'pending' }]);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, w, { ...options, settleTimeoutMs: 5, settlePollMs: 1 });
+    expect(report.kept.map((k) => [k.nodeInstanceId, k.reason])).toEqual([['n5', 'still pending with no Vultr id yet: the worker may still create its VM']]);
+    expect(w.nodes().map((n) => n.id)).toContain('n5');
+    expect(report.nodeInstances).toBe(2);
+  });
+
+  it('waits for every configured in-flight mission status (public Powernode: executing)', async () => {
+    const w = world();
+    w.missions.push({ id: 'm1', account_id: 'acc-funnel', status: 'executing' });
+    const reference = await rollback({ kind: 'run', runId: 'run1' }, world(), { ...options, settleTimeoutMs: 5, settlePollMs: 1 });
+    expect(reference.problems).toEqual([]);
+    const core = await rollback({ kind: 'run', runId: 'run1' }, w, { ...options, settleTimeoutMs: 5, settlePollMs: 1, inFlightMissionStatuses: ['executing'] });
+    expect(core.problems).toEqual(['mission m1 still executing: the worker may still create a Vultr instance; run rollback again once it settles']);
+  });
+
+  it('keeps a row with no Vultr id when its account could not be listed: a VM of it may be unseen', async () => {
+    const w = world();
+    const cloud: RollbackCloud = {
+      ...w.cloud,
+      instancesByTag: async (tag) => {
+        if (tag === 'account:acc-user') throw new Error('Vultr GET /v2/instances answered 503');
+        return w.cloud.instancesByTag(tag);
+      },
+    };
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud }, options);
+    expect(report.kept.map((k) => k.nodeInstanceId)).toEqual(['n2']);
+    expect(w.nodes().map((n) => n.id)).toContain('n2');
+  });
+
+  it('--older-than sweeps only the runs it is given (this checkout\'s), unless all', async () => {
+    const w = world();
+    const now = new Date('2030-01-01T00:00:00Z');
+    const mine = await rollback({ kind: 'older-than', ageMs: 0, runIds: ['run0'] }, w, { ...options, now, dryRun: true });
+    expect(mine.accounts.map((a) => a.id)).toEqual(['acc-old']);
+    const none = await rollback({ kind: 'older-than', ageMs: 0, runIds: [] }, w, { ...options, now, dryRun: true });
+    expect(none.accounts).toEqual([]);
   });
 
   it('--older-than never reaches accounts outside the suite namespace', async () => {
@@ -167,7 +259,7 @@ describe('rollback', () => {
     const report = await rollback({ kind: 'older-than', ageMs: 0 }, w, { ...options, now: new Date('2030-01-01T00:00:00Z') });
     expect(report.accounts.map((a) => a.id).sort()).toEqual(['acc-funnel', 'acc-old', 'acc-user']);
     expect(w.vultr.has('v-human')).toBe(true);
-    expect(w.usage()).toEqual([{ id: 'u2', account_id: 'acc-human' }]);
+    expect(w.usage()).toEqual([{ id: 'u2', account_id: 'acc-human', node_instance_id: 'n3' }]);
   });
 
   it('a dry run changes nothing and says what it would do', async () => {
@@ -196,14 +288,21 @@ describe('rollback', () => {
       allInstances: async () => {
         throw new Error('Vultr GET /v2/instances answered 500');
       },
+      instance: async () => {
+        throw new Error('Vultr GET /v2/instances/v-funnel answered 500');
+      },
       deleteInstance: async () => {
         throw new Error('Vultr DELETE answered 500');
       },
     };
     const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud: failing }, options);
-    expect(report.cloudInstances).toEqual([{ id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db'], outcome: 'failed', error: 'Vultr DELETE answered 500' }]);
-    expect(rollbackFailures(report)).toHaveLength(3);
-    expect(report.nodeInstances).toBe(2);
+    expect(report.cloudInstances).toEqual([
+      { id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db'], outcome: 'failed', error: 'Vultr GET /v2/instances/v-funnel answered 500' },
+    ]);
+    // Nothing is confirmed gone, and no account could be listed: every row stays.
+    expect(report.nodeInstances).toBe(0);
+    expect(report.kept.map((k) => k.nodeInstanceId).sort()).toEqual(['n1', 'n2']);
+    expect(rollbackFailures(report)).toHaveLength(5);
   });
 
   it('finds nothing for a run that created nothing', async () => {

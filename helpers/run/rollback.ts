@@ -2,35 +2,54 @@
  * RUNBOOK Rollback, for the suite's own identities only: find the accounts (by the run's
  * e-mail prefix, by age, or by e-mail), find their Vultr instances both through the DB
  * (NodeInstance provider ids) and through Vultr (tag `account:<id>`, which also catches an instance
- * whose row is gone), delete them at Vultr (404 means already gone), then delete the accounts'
- * usage records (their spend) and NodeInstances. Idempotent: a second run finds nothing to do.
- * Used by the fixtures' cleanup, the rollback teardown project and `scripts/rollback.ts`.
+ * whose row is gone), destroy them at Vultr, then delete the rows of what is confirmed gone.
+ * Idempotent: a second run finds nothing to do. Used by the fixtures' cleanup, the rollback
+ * teardown project and `scripts/rollback.ts`.
+ *
+ * It never forgets a VM it has not seen destroyed:
+ * - a NodeInstance row and its usage records go only once Vultr confirmed its instance gone: the
+ *   DELETE succeeded, or the id answered 404 after the suite had seen it exist (listed by its tag,
+ *   or answering a GET);
+ * - a 404 for an id the suite never saw is "unknown" (another cloud account? a typo in the row?),
+ *   and the row is kept; so is the row of a failed deletion;
+ * - a row in flight (a status that can still turn into a VM, a row with no Vultr id yet, or a
+ *   mission in an in-flight status) is waited for, and kept if it does not settle;
+ * - a row with no Vultr id is deleted only when its account's tag listing answered, so no VM of
+ *   that account can have gone unseen.
  */
 import { anyRunEmailPattern, runEmailPattern } from './identity-emails';
 import { accountTag } from '../clients/vultr';
 
 export type RollbackSelector =
   | { kind: 'run'; runId: string }
-  | { kind: 'older-than'; ageMs: number }
+  /** Runs started from this checkout (`runIds`, from the run state), or every run with `runIds: 'all'`. */
+  | { kind: 'older-than'; ageMs: number; runIds?: string[] | 'all' }
   | { kind: 'emails'; emails: string[] };
+
+export type RollbackNodeInstance = { id: string; account_id: string; provider_instance_id: string | null; status: string };
 
 export type RollbackStore = {
   accountsByEmailPattern(pattern: string, createdBefore?: Date): Promise<{ account_id: string; email: string }[]>;
   accountsByEmails(emails: string[]): Promise<{ account_id: string; email: string }[]>;
-  nodeInstances(accountIds: string[]): Promise<{ id: string; account_id: string; provider_instance_id: string | null; status: string }[]>;
-  usageRecords(accountIds: string[]): Promise<{ id: string }[]>;
-  inFlightMissions(accountIds: string[]): Promise<{ id: string; status: string }[]>;
-  deleteUsageRecords(accountIds: string[]): Promise<number>;
-  deleteNodeInstances(accountIds: string[]): Promise<number>;
+  nodeInstances(accountIds: string[]): Promise<RollbackNodeInstance[]>;
+  usageRecords(accountIds: string[]): Promise<{ id: string; node_instance_id: string | null }[]>;
+  inFlightMissions(accountIds: string[], statuses: readonly string[]): Promise<{ id: string; status: string }[]>;
+  /** Deletes these NodeInstances and their usage records (the records first); answers the counts. */
+  deleteNodeInstanceRows(nodeInstanceIds: string[]): Promise<{ nodeInstances: number; usageRecords: number }>;
 };
 
 export type RollbackCloud = {
   instancesByTag(tag: string): Promise<{ id: string }[]>;
   allInstances(): Promise<{ id: string; tags: string[] }[]>;
+  /** The instance, or null when Vultr answers 404. */
+  instance(id: string): Promise<{ id: string } | null>;
   deleteInstance(id: string): Promise<'deleted' | 'already_gone'>;
 };
 
-export type CloudOutcome = 'deleted' | 'already_gone' | 'would_delete' | 'failed';
+/** `unknown`: a 404 for an id the suite never saw exist; its row is kept. */
+export type CloudOutcome = 'deleted' | 'already_gone' | 'would_delete' | 'failed' | 'unknown';
+
+export type KeptRow = { nodeInstanceId: string; accountId: string; providerInstanceId: string | null; status: string; reason: string };
 
 export type RollbackReport = {
   selector: RollbackSelector;
@@ -39,29 +58,46 @@ export type RollbackReport = {
   cloudInstances: { id: string; accountId: string; foundVia: ('db' | 'tag')[]; outcome: CloudOutcome; error?: string }[];
   nodeInstances: number;
   usageRecords: number;
+  /** NodeInstance rows left in place because their VM is not confirmed gone (see the module comment). */
+  kept: KeptRow[];
   /** Lookups that failed (e.g. Vultr unreachable); the rollback went on with what it could do. */
   problems: string[];
 };
+
+/** Mission statuses in which a worker may still create a VM (the reference's; public Powernode uses `executing`). */
+export const DEFAULT_IN_FLIGHT_MISSION_STATUSES = ['approved', 'running'] as const;
+/** NodeInstance statuses that can still turn into a VM, or are one on its way up. */
+export const IN_FLIGHT_ROW_STATUSES = ['pending', 'provisioning', 'starting'] as const;
 
 export type RollbackOptions = {
   domain: string;
   dryRun?: boolean;
   now?: Date;
   /**
-   * How long to wait for missions a worker is still provisioning (approved/running) before
-   * deleting: a job already queued would otherwise create a VM or rows after the rollback.
+   * How long to wait for missions and rows still in flight before looking at the cloud: a job
+   * already queued would otherwise create a VM or rows after the rollback.
    */
   settleTimeoutMs?: number;
   settlePollMs?: number;
+  inFlightMissionStatuses?: readonly string[];
 };
 
-/** Waits until none of the accounts' missions is approved/running; returns the ones still in flight. */
-async function settleMissions(store: RollbackStore, accountIds: string[], timeoutMs: number, pollMs: number) {
-  const deadline = Date.now() + timeoutMs;
+/** A row on its way to a VM, with or without its Vultr id yet: the worker may still create the VM. */
+function rowInFlight(row: RollbackNodeInstance): boolean {
+  return (IN_FLIGHT_ROW_STATUSES as readonly string[]).includes(row.status);
+}
+
+type Settled = { missions: { id: string; status: string }[]; rows: RollbackNodeInstance[] };
+
+/** Waits until no mission is in an in-flight status and no row is in flight; answers what still is. */
+async function settle(store: RollbackStore, accountIds: string[], options: RollbackOptions): Promise<Settled> {
+  const statuses = options.inFlightMissionStatuses ?? DEFAULT_IN_FLIGHT_MISSION_STATUSES;
+  const deadline = Date.now() + (options.settleTimeoutMs ?? 0);
   for (;;) {
-    const inFlight = await store.inFlightMissions(accountIds);
-    if (inFlight.length === 0 || Date.now() >= deadline) return inFlight;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const [missions, rows] = await Promise.all([store.inFlightMissions(accountIds, statuses), store.nodeInstances(accountIds)]);
+    const moving = rows.filter(rowInFlight);
+    if ((missions.length === 0 && moving.length === 0) || Date.now() >= deadline) return { missions, rows: moving };
+    await new Promise((resolve) => setTimeout(resolve, options.settlePollMs ?? 250));
   }
 }
 
@@ -71,7 +107,11 @@ async function findAccounts(selector: RollbackSelector, store: RollbackStore, op
       return store.accountsByEmailPattern(runEmailPattern(selector.runId, options.domain));
     case 'older-than': {
       const now = options.now ?? new Date();
-      return store.accountsByEmailPattern(anyRunEmailPattern(options.domain), new Date(now.getTime() - selector.ageMs));
+      const before = new Date(now.getTime() - selector.ageMs);
+      const runIds = selector.runIds ?? 'all';
+      if (runIds === 'all') return store.accountsByEmailPattern(anyRunEmailPattern(options.domain), before);
+      const perRun = await Promise.all(runIds.map((id) => store.accountsByEmailPattern(runEmailPattern(id, options.domain), before)));
+      return perRun.flat();
     }
     case 'emails':
       return store.accountsByEmails(selector.emails);
@@ -85,6 +125,52 @@ function message(error: unknown): string {
 /** Up to this many accounts, their instances are listed by tag; above it, the Vultr account's all at once. */
 export const TAG_LISTINGS_UP_TO = 3;
 
+type Target = { accountId: string; foundVia: ('db' | 'tag')[] };
+
+/** The accounts' instances by their tags; the accounts whose listing failed are left out of `listed`. */
+async function listTagged(accountIds: string[], cloud: RollbackCloud, found: (id: string, accountId: string, via: 'tag') => void, problems: string[]) {
+  const listed = new Set<string>();
+  if (accountIds.length > TAG_LISTINGS_UP_TO) {
+    // A run's rollback covers every account of the run: one listing of the Vultr account beats one
+    // per tag (Vultr allows 30 requests a second per IP, and the calls are paced below that).
+    try {
+      const owners = new Map(accountIds.map((id) => [accountTag(id), id]));
+      for (const instance of await cloud.allInstances()) {
+        for (const tag of instance.tags) {
+          const accountId = owners.get(tag);
+          if (accountId) found(instance.id, accountId, 'tag');
+        }
+      }
+      for (const id of accountIds) listed.add(id);
+    } catch (error) {
+      problems.push(`listing Vultr instances: ${message(error)}`);
+    }
+    return listed;
+  }
+  for (const accountId of accountIds) {
+    try {
+      for (const instance of await cloud.instancesByTag(accountTag(accountId))) found(instance.id, accountId, 'tag');
+      listed.add(accountId);
+    } catch (error) {
+      problems.push(`listing Vultr instances tagged ${accountTag(accountId)}: ${message(error)}`);
+    }
+  }
+  return listed;
+}
+
+/** Destroys one instance, or says why it cannot be counted as gone. */
+async function destroy(cloud: RollbackCloud, id: string, target: Target): Promise<{ outcome: CloudOutcome; error?: string }> {
+  try {
+    // Only an instance the suite has seen exist may be counted as gone on a 404.
+    if (!target.foundVia.includes('tag') && (await cloud.instance(id)) === null) {
+      return { outcome: 'unknown', error: 'Vultr answers 404 for an id the suite never saw exist (another Vultr account, or a wrong id in the row)' };
+    }
+    return { outcome: await cloud.deleteInstance(id) };
+  } catch (error) {
+    return { outcome: 'failed', error: message(error) };
+  }
+}
+
 export async function rollback(
   selector: RollbackSelector,
   deps: { store: RollbackStore; cloud: RollbackCloud },
@@ -94,80 +180,73 @@ export async function rollback(
   const rows = await findAccounts(selector, deps.store, options);
   const accounts = [...new Map(rows.map((r) => [r.account_id, { id: r.account_id, email: r.email }])).values()];
   const accountIds = accounts.map((a) => a.id);
-  const report: RollbackReport = { selector, dryRun, accounts, cloudInstances: [], nodeInstances: 0, usageRecords: 0, problems: [] };
+  const report: RollbackReport = { selector, dryRun, accounts, cloudInstances: [], nodeInstances: 0, usageRecords: 0, kept: [], problems: [] };
   if (accountIds.length === 0) return report;
 
+  const inFlight = new Map<string, string>();
   if (!dryRun) {
-    const unsettled = await settleMissions(deps.store, accountIds, options.settleTimeoutMs ?? 0, options.settlePollMs ?? 250);
-    for (const mission of unsettled) {
+    const unsettled = await settle(deps.store, accountIds, options);
+    for (const mission of unsettled.missions) {
       report.problems.push(`mission ${mission.id} still ${mission.status}: the worker may still create a Vultr instance; run rollback again once it settles`);
     }
+    for (const row of unsettled.rows) inFlight.set(row.id, `still ${row.status}${row.provider_instance_id ? '' : ' with no Vultr id yet'}: the worker may still create its VM`);
   }
 
-  const targets = new Map<string, { accountId: string; foundVia: ('db' | 'tag')[] }>();
+  const targets = new Map<string, Target>();
   const found = (id: string, accountId: string, via: 'db' | 'tag') => {
     const target = targets.get(id) ?? { accountId, foundVia: [] };
     if (!target.foundVia.includes(via)) target.foundVia.push(via);
     targets.set(id, target);
   };
-
   const nodeInstances = await deps.store.nodeInstances(accountIds);
-  for (const row of nodeInstances) if (row.provider_instance_id) found(row.provider_instance_id, row.account_id, 'db');
-  if (accountIds.length > TAG_LISTINGS_UP_TO) {
-    // A run's rollback covers every account of the run: one listing of the Vultr account beats one
-    // per tag (Vultr allows 30 requests a second per IP, and the calls are paced below that).
-    try {
-      const owners = new Map(accountIds.map((id) => [accountTag(id), id]));
-      for (const instance of await deps.cloud.allInstances()) {
-        for (const tag of instance.tags) {
-          const accountId = owners.get(tag);
-          if (accountId) found(instance.id, accountId, 'tag');
-        }
-      }
-    } catch (error) {
-      report.problems.push(`listing Vultr instances: ${message(error)}`);
-    }
-  } else {
-    for (const accountId of accountIds) {
-      try {
-        for (const instance of await deps.cloud.instancesByTag(accountTag(accountId))) found(instance.id, accountId, 'tag');
-      } catch (error) {
-        report.problems.push(`listing Vultr instances tagged ${accountTag(accountId)}: ${message(error)}`);
-      }
-    }
-  }
+  for (const row of nodeInstances) if (row.provider_instance_id && !inFlight.has(row.id)) found(row.provider_instance_id, row.account_id, 'db');
+  const listed = await listTagged(accountIds, deps.cloud, found, report.problems);
 
+  const gone = new Set<string>();
+  const notGone = new Map<string, string>();
   for (const [id, target] of targets) {
     if (dryRun) {
       report.cloudInstances.push({ id, ...target, outcome: 'would_delete' });
       continue;
     }
-    try {
-      report.cloudInstances.push({ id, ...target, outcome: await deps.cloud.deleteInstance(id) });
-    } catch (error) {
-      report.cloudInstances.push({ id, ...target, outcome: 'failed', error: message(error) });
-    }
+    const result = await destroy(deps.cloud, id, target);
+    report.cloudInstances.push({ id, ...target, ...result });
+    if (result.outcome === 'deleted' || result.outcome === 'already_gone') gone.add(id);
+    else notGone.set(id, result.outcome === 'unknown' ? `Vultr instance ${id} unknown: ${result.error}` : `deleting Vultr instance ${id} failed: ${result.error}`);
   }
 
-  if (dryRun) {
-    report.usageRecords = (await deps.store.usageRecords(accountIds)).length;
-    report.nodeInstances = nodeInstances.length;
-  } else {
-    report.usageRecords = await deps.store.deleteUsageRecords(accountIds);
-    report.nodeInstances = await deps.store.deleteNodeInstances(accountIds);
+  const removable: string[] = [];
+  for (const row of nodeInstances) {
+    const keep = (reason: string) =>
+      report.kept.push({ nodeInstanceId: row.id, accountId: row.account_id, providerInstanceId: row.provider_instance_id, status: row.status, reason });
+    const flying = inFlight.get(row.id);
+    if (flying) keep(flying);
+    else if (row.provider_instance_id && notGone.has(row.provider_instance_id)) keep(notGone.get(row.provider_instance_id)!);
+    else if (!row.provider_instance_id && !listed.has(row.account_id)) keep(`no Vultr id, and the account's instances could not be listed, so a VM of it may be unseen`);
+    else removable.push(row.id);
   }
+  if (dryRun) {
+    report.kept = [];
+    report.nodeInstances = nodeInstances.length;
+    report.usageRecords = (await deps.store.usageRecords(accountIds)).length;
+    return report;
+  }
+  const deleted = await deps.store.deleteNodeInstanceRows(removable);
+  report.nodeInstances = deleted.nodeInstances;
+  report.usageRecords = deleted.usageRecords;
   return report;
 }
 
 /** True when the rollback had nothing to destroy: what a second run must report. */
 export function foundNothing(report: RollbackReport): boolean {
-  return report.nodeInstances === 0 && report.usageRecords === 0 && report.cloudInstances.every((i) => i.outcome === 'already_gone');
+  return report.nodeInstances === 0 && report.usageRecords === 0 && report.kept.length === 0 && report.cloudInstances.every((i) => i.outcome === 'already_gone');
 }
 
 export function rollbackFailures(report: RollbackReport): string[] {
   return [
     ...report.problems,
     ...report.cloudInstances.filter((i) => i.outcome === 'failed').map((i) => `deleting Vultr instance ${i.id}: ${i.error ?? 'failed'}`),
+    ...report.kept.map((row) => `kept NodeInstance ${row.nodeInstanceId}${row.providerInstanceId ? ` (Vultr ${row.providerInstanceId})` : ''}: ${row.reason}`),
   ];
 }
 
@@ -193,6 +272,9 @@ export function formatRollbackReport(report: RollbackReport): string {
   }
   lines.push(`  NodeInstances ${verb}: ${report.nodeInstances}`);
   lines.push(`  usage records ${verb} (spend reset): ${report.usageRecords}`);
+  for (const row of report.kept) {
+    lines.push(`  kept NodeInstance ${row.nodeInstanceId} (${row.status}${row.providerInstanceId ? `, Vultr ${row.providerInstanceId}` : ''}): ${row.reason}`);
+  }
   for (const problem of report.problems) lines.push(`  problem: ${problem}`);
   return lines.join('\n');
 }

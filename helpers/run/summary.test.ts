@@ -9,6 +9,7 @@ const report = (over: Partial<RollbackReport> = {}): RollbackReport => ({
   cloudInstances: [],
   nodeInstances: 0,
   usageRecords: 0,
+  kept: [],
   problems: [],
   ...over,
 });
@@ -41,6 +42,20 @@ describe('summarizeRollback', () => {
       problems: ['Vultr instance i2 not deleted: 503'],
     });
     expect(JSON.stringify(summary)).not.toContain('@');
+  });
+
+  it('names the rows rollback kept because their VM is not confirmed gone, and the instance it never saw', () => {
+    const summary = summarizeRollback(
+      report({
+        cloudInstances: [{ id: 'i3', accountId: 'a1', foundVia: ['db'], outcome: 'unknown', error: '404 for an id never seen' }],
+        kept: [{ nodeInstanceId: 'n1', accountId: 'a1', providerInstanceId: 'i3', status: 'running', reason: 'Vultr instance i3 unknown' }],
+      }),
+      'run',
+    );
+    expect(summary.problems).toEqual(['Vultr instance i3 not deleted: 404 for an id never seen', 'NodeInstance n1 (Vultr i3) kept: Vultr instance i3 unknown']);
+    const lines = formatRunSummary('r1', { testsRun: 3, summaries: [summary] }, false);
+    expect(lines.at(-2)).toContain('may have left behind: Vultr instance i3; Vultr instance i3 not deleted');
+    expect(lines.at(-1)).toBe('  clean up with: npm run rollback -- --run-id r1');
   });
 });
 

@@ -25,7 +25,11 @@ export function summarizeRollback(report: RollbackReport, scope: RollbackSummary
     instances: report.cloudInstances.map((i) => ({ id: i.id, outcome: i.outcome })),
     nodeInstances: report.nodeInstances,
     usageRecords: report.usageRecords,
-    problems: [...report.problems, ...report.cloudInstances.filter((i) => i.outcome === 'failed').map((i) => `Vultr instance ${i.id} not deleted: ${i.error ?? 'failed'}`)],
+    problems: [
+      ...report.problems,
+      ...report.cloudInstances.filter((i) => i.outcome === 'failed' || i.outcome === 'unknown').map((i) => `Vultr instance ${i.id} not deleted: ${i.error ?? i.outcome}`),
+      ...report.kept.map((row) => `NodeInstance ${row.nodeInstanceId}${row.providerInstanceId ? ` (Vultr ${row.providerInstanceId})` : ''} kept: ${row.reason}`),
+    ],
   };
 }
 
@@ -53,7 +57,7 @@ export function formatRunSummary(runId: string, tally: RunTally, interrupted: bo
   for (const s of all) for (const i of s.instances) instances.set(i.id, i.outcome);
   const destroyed = [...instances.values()].filter((o) => o === 'deleted').length;
   const alreadyGone = [...instances.values()].filter((o) => o === 'already_gone').length;
-  const notDeleted = [...instances].filter(([, o]) => o === 'failed' || o === 'would_delete').map(([id]) => id);
+  const notDeleted = [...instances].filter(([, o]) => o === 'failed' || o === 'would_delete' || o === 'unknown').map(([id]) => id);
   const nodeInstances = all.reduce((n, s) => n + s.nodeInstances, 0);
   const usageRecords = all.reduce((n, s) => n + s.usageRecords, 0);
   const problems = all.flatMap((s) => s.problems);
