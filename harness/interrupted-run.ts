@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/interrupted-run.ts [--scenario=sigint|sigkill|both] [--keep-stack]`: issue #7,
+ * `npx tsx harness/interrupted-run.ts [--scenario=sigint|sigkill|both] [--keep-stack]`: issue #7,
  * interrupted runs. Starts a fresh reference stack on ports 4221-4225, runs the funnel project
  * (with its preflight and run dependencies) and kills the runner mid-provisioning: with SIGINT (a
  * Ctrl+C: the signal goes to the runner's whole process group, as a terminal sends it), and with
@@ -61,7 +61,7 @@ export const SCENARIOS: readonly Scenario[] = ['sigint', 'sigkill'];
 
 export type Options = { scenarios: Scenario[]; keepStack: boolean; help: boolean };
 
-export const USAGE = `usage: npx tsx scripts/interrupted-run.ts [--scenario=sigint|sigkill|both] [--keep-stack] [--help]
+export const USAGE = `usage: npx tsx harness/interrupted-run.ts [--scenario=sigint|sigkill|both] [--keep-stack] [--help]
 
 Starts a fresh reference stack (ports ${PORTS.base}-${PORTS.postgres}, state in a directory under ${tmpdir()}), runs the
 funnel project and kills the runner mid-provisioning, then checks that

@@ -772,7 +772,7 @@ export function runConfigSource(configPath: string): string {
   const configDir = dirname(configPath);
   const base = configPath.replace(/\.(ts|mts|js|mjs)$/, '');
   return [
-    '// Written by scripts/bench.ts for one run; see runConfigSource there.',
+    '// Written by harness/bench.ts for one run; see runConfigSource there.',
     "import { resolve } from 'node:path';",
     `import base from ${JSON.stringify(base)};`,
     '',
@@ -1021,7 +1021,7 @@ export function renderMarkdown(r: BenchResult): string {
   add(
     '# Suite benchmark',
     '',
-    `Written by \`npm run bench\` (scripts/bench.ts) on ${r.generatedAt}, in ${Math.round(r.durationS / 60)} min. Medians of ${r.settings.runs} run(s) unless stated.`,
+    `Written by \`npm run bench\` (harness/bench.ts) on ${r.generatedAt}, in ${Math.round(r.durationS / 60)} min. Medians of ${r.settings.runs} run(s) unless stated.`,
     `Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryMb} MB, Node ${r.machine.node}, Playwright ${r.machine.playwright}.`,
     `Load average (1/5/15 min) at start ${r.machine.loadAverageAtStart.join(' / ')}, at end ${r.machine.loadAverageAtEnd.join(' / ')}. ${r.machine.note}`,
     `Stack on ports ${r.settings.ports.base}-${r.settings.ports.postgres}, Vultr boot delay ${r.settings.vultrBootDelayMs} ms, config ${r.settings.config}, full-run workers: ${r.settings.fullRunWorkers}.`,

@@ -105,7 +105,7 @@ describe('checkMerged', () => {
 
 describe('mergeConfigProblems', () => {
   const root = '/repo';
-  const configDir = '/repo/scripts';
+  const configDir = '/repo/.ci';
 
   it('catches reports written beside the config instead of where CI uploads them from', () => {
     const problems = mergeConfigProblems(
@@ -114,8 +114,8 @@ describe('mergeConfigProblems', () => {
       root,
     );
     expect(problems).toEqual([
-      "html outputFolder 'playwright-report' resolves against the config's directory to scripts/playwright-report, but the CI merge job uploads playwright-report: write '../playwright-report'",
-      "junit outputFile 'test-results/junit.xml' resolves against the config's directory to scripts/test-results/junit.xml, but the CI merge job uploads test-results/junit.xml: write '../test-results/junit.xml'",
+      "html outputFolder 'playwright-report' resolves against the config's directory to .ci/playwright-report, but the CI merge job uploads playwright-report: write '../playwright-report'",
+      "junit outputFile 'test-results/junit.xml' resolves against the config's directory to .ci/test-results/junit.xml, but the CI merge job uploads test-results/junit.xml: write '../test-results/junit.xml'",
     ]);
   });
 

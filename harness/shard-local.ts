@@ -3,7 +3,7 @@
  * (`--shard=1/2`, `--shard=2/2`) run side by side, each with `--reporter=blob` into its own
  * directory (PLAYWRIGHT_BLOB_OUTPUT_DIR) and each against its own reference stack (ports
  * 4201-4205 and 4211-4215, state under the OS temp dir); then
- * `playwright merge-reports --config scripts/merge-reports.config.ts` makes one report of them.
+ * `playwright merge-reports --config .ci/merge-reports.config.ts` makes one report of them.
  *
  * Why a stack per shard, not one shared: the suite's two `-exclusive-` tests switch off the shared
  * platform-pool credential and count Vultr create calls; Playwright's lock holds within one run
@@ -46,7 +46,7 @@ export const SHARD_PORTS: Ports[] = [
   { base: 4201, vultr: 4202, stripe: 4203, worker: 4204, postgres: 4205 },
   { base: 4211, vultr: 4212, stripe: 4213, worker: 4214, postgres: 4215 },
 ];
-const MERGE_CONFIG = 'scripts/merge-reports.config.ts';
+const MERGE_CONFIG = '.ci/merge-reports.config.ts';
 const SHARD_TIMEOUT_MS = 600_000;
 const STEP_TIMEOUT_MS = 120_000;
 
@@ -266,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
       for (const zip of zips) copyFileSync(join(dir, zip), join(blobs, zip));
     }
 
-    // As written, the merge config would write under scripts/ (see mergeConfigProblems): the
+    // As written, the merge config would write under .ci/ (see mergeConfigProblems): the
     // outputs are pointed into the work dir so this check never writes into the checkout.
     const mergeConfig = join(ROOT, MERGE_CONFIG);
     const mergeModule = (await import(pathToFileURL(mergeConfig).href)) as { default: { reporter?: ReporterSetting } };
