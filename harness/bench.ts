@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
-import { busyPorts } from '../reference/stack/probe';
+import { busyPorts } from '@m1/reference/probe';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { busyPorts } from '../reference/stack/probe';
+import { busyPorts } from '@m1/reference/probe';
 import { runWhenInvoked } from './lib/cli';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';

@@ -7,7 +7,7 @@
  * `step` is matched against "<failing test title> › <failing step> › <inner failing step>", so a
  * fault caught by an unrelated test (a flaky browser, a broken suite) does not count as caught.
  */
-import type { FaultName } from '../reference/lib/faults';
+import type { FaultName } from '@m1/reference/faults';
 
 export type Expectation = {
   /** Tests to run (Playwright --grep). Pre-flight and the teardown projects always run with them. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAULTS, type FaultName } from '../reference/lib/faults';
+import { FAULTS, type FaultName } from '@m1/reference/faults';
 import {
   cell,
   failingSteps,

@@ -16,12 +16,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
-import { busyPorts } from '../reference/stack/probe';
+import { busyPorts } from '@m1/reference/probe';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { DEFAULT_DATABASE_URL } from '../reference/lib/config';
-import { FAULTS, isFaultName, type FaultName } from '../reference/lib/faults';
+import { DEFAULT_DATABASE_URL } from '@m1/reference/stack';
+import { FAULTS, isFaultName, type FaultName } from '@m1/reference/faults';
 import { CI_SUBSET, EXPECTATIONS, NO_ROW, SELFTEST_PROVISION_TIMEOUT_MS, type Expectation } from './selftest-faults';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

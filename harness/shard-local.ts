@@ -40,7 +40,7 @@ import {
   type SuiteReport,
 } from './bench';
 import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
-import { busyPorts } from '../reference/stack/probe';
+import { busyPorts } from '@m1/reference/probe';
 
 export const SHARD_PORTS: Ports[] = [
   { base: 4201, vultr: 4202, stripe: 4203, worker: 4204, postgres: 4205 },
