@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SuiteReport, TestRow } from './bench';
+import type { SuiteReport, TestRow } from './lib/report';
 import { checkMerged, mergeConfigProblems, parseShardArgs, testIdentity, UsageError } from './shard-local';
 
 describe('parseShardArgs', () => {
@@ -29,14 +29,15 @@ const row = (project: string, title: string, file: string, status = 'passed'): T
   file,
   title,
   outcome: status === 'passed' ? 'expected' : 'unexpected',
-  results: [{ status, startMs: 0, durationMs: 1, steps: [] }],
+  results: [{ status, startTime: '', startMs: 0, durationMs: 1, steps: [], error: undefined, attachments: [] }],
 });
 
 const report = (tests: TestRow[]): SuiteReport => ({
   startMs: 0,
   wallMs: 1,
   workers: 1,
-  stats: { startTime: '', duration: 1, expected: 0, unexpected: 0, flaky: 0, skipped: 0 },
+  counts: { expected: 0, unexpected: 0, flaky: 0, skipped: 0 },
+  errors: [],
   tests,
 });
 

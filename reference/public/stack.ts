@@ -22,6 +22,9 @@ export const DEFAULT_PORTS: Readonly<StackPorts> = {
   postgres: portOf(DEFAULT_DATABASE_URL),
 };
 
+/** How long the Vultr emulator takes to boot an instance when VULTR_BOOT_DELAY_MS is not set. */
+export const DEFAULT_VULTR_BOOT_DELAY_MS = defaults.vultrBootDelayMs;
+
 /** The embedded Postgres's URL on another port: same user, password and database. */
 export function embeddedDatabaseUrl(port: number): string {
   const url = new URL(DEFAULT_DATABASE_URL);
