@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rollbackJson } from '../scripts/rollback';
 import { formatSummary, killPoint, missedWindow, parseArgs, PORTS, UsageError } from './interrupted-run';
+import { rolledBack } from './interrupted-run-probes';
 
 describe('parseArgs', () => {
   it('runs both scenarios by default', () => {
@@ -82,5 +84,21 @@ describe('formatSummary', () => {
     expect(text).toContain('✗ no instance left: v1');
     // No checks at all is not a pass.
     expect(text).toContain('stack stop  FAIL');
+  });
+});
+
+describe('rolledBack', () => {
+  it('says in one line what a rollback did', () => {
+    const summary = rollbackJson({
+      selector: { kind: 'older-than', ageMs: 0 },
+      dryRun: false,
+      accounts: [{ id: 'a1', email: 'e2e+run1-funnel-w0r0t0-abc@e2e.powernode.test' }],
+      cloudInstances: [{ id: 'v1', accountId: 'a1', foundVia: ['db', 'tag'], outcome: 'deleted' }],
+      nodeInstances: 1,
+      usageRecords: 1,
+      problems: [],
+    });
+    expect(rolledBack(summary)).toBe('1 account(s); Vultr instances: 1 deleted; 1 NodeInstance(s) and 1 usage record(s) deleted');
+    expect(rolledBack({ ...summary, counts: { ...summary.counts, instances: { deleted: 0, already_gone: 0, would_delete: 0, failed: 0 } } })).toContain('Vultr instances: none');
   });
 });
