@@ -13,8 +13,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkoutHomeDir, pgHome } from '../reference/db/cluster';
-import { busyPorts } from '../reference/stack/probe';
+import { checkoutHomeDir, pgHome } from '@m1/reference/stack';
+import { busyPorts } from '@m1/reference/probe';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PORTS = { base: 4601, vultr: 4602, stripe: 4603, worker: 4604, postgres: 54601 } as const;

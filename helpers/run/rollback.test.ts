@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foundNothing, formatRollbackReport, parseDuration, parseRollbackArgs, rollback, rollbackFailures, type RollbackCloud, type RollbackStore } from './rollback';
+import { foundNothing, formatRollbackReport, rollback, rollbackFailures, type RollbackCloud, type RollbackStore } from './rollback';
 import { sqlLike } from '../clients/sql-like.testkit';
 
 type Node = { id: string; account_id: string; provider_instance_id: string | null; status: string };
@@ -309,37 +309,5 @@ describe('rollback', () => {
     const report = await rollback({ kind: 'run', runId: 'nosuchrun' }, world(), options);
     expect(report.accounts).toEqual([]);
     expect(foundNothing(report)).toBe(true);
-  });
-});
-
-describe('rollback CLI arguments', () => {
-  it('reads --run-id, --older-than and --dry-run, in both spellings', () => {
-    expect(parseRollbackArgs(['--run-id', 'mabc1234'])).toEqual({ ok: true, args: { help: false, selector: { kind: 'run', runId: 'mabc1234' }, dryRun: false } });
-    expect(parseRollbackArgs(['--older-than=2h', '--dry-run'])).toEqual({ ok: true, args: { help: false, selector: { kind: 'older-than', ageMs: 7_200_000 }, dryRun: true } });
-    expect(parseRollbackArgs(['--older-than', '0m'])).toMatchObject({ ok: true, args: { selector: { ageMs: 0 } } });
-    expect(parseRollbackArgs(['--help'])).toEqual({ ok: true, args: { help: true } });
-  });
-
-  it('explains every bad invocation', () => {
-    const bad = (argv: string[]) => {
-      const parsed = parseRollbackArgs(argv);
-      return parsed.ok ? 'accepted' : parsed.message;
-    };
-    expect(bad([])).toMatch(/--run-id <id> or --older-than <age>/);
-    expect(bad(['--run-id'])).toMatch(/needs a value/);
-    expect(bad(['--run-id', '--dry-run'])).toMatch(/needs a value/);
-    expect(bad(['--run-id', 'Bad Id!'])).toMatch(/lower-case/);
-    expect(bad(['--older-than', '2 hours'])).toMatch(/unit/);
-    expect(bad(['--older-than', '-1h'])).toMatch(/unit/);
-    expect(bad(['--run-id', 'abcd1234', '--older-than', '1h'])).toMatch(/not both/);
-    expect(bad(['--force'])).toMatch(/unknown argument "--force"/);
-    expect(bad(['--dry-run=yes', '--run-id', 'abcd1234'])).toMatch(/takes no value/);
-  });
-
-  it('parses durations', () => {
-    expect(parseDuration('30m')).toBe(1_800_000);
-    expect(parseDuration('45s')).toBe(45_000);
-    expect(parseDuration('1d')).toBe(86_400_000);
-    expect(parseDuration('2x')).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
  * failed (then the funnel never ran and there is nothing to verify). Workers are separate
  * processes, so both are kept in small files keyed by the run id.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 const STATE_DIR = 'test-results/run-state';
@@ -48,6 +48,17 @@ export function recordPreflightFailure(runId: string, title: string): void {
 export function readPreflightFailures(runId: string): string[] {
   try {
     return readFileSync(statePath(runId, 'preflight-failures'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** The runs started from this checkout (each has its start recorded here): what `rollback --older-than` may sweep. */
+export function runsStartedHere(): string[] {
+  try {
+    return readdirSync(resolve(process.cwd(), STATE_DIR))
+      .filter((name) => /^[a-z0-9]{4,24}\.json$/.test(name))
+      .map((name) => name.slice(0, -'.json'.length));
   } catch {
     return [];
   }

@@ -12,6 +12,9 @@ import pg from 'pg';
 import type { StackConfig } from '../lib/config';
 import { loadStackConfig } from '../stack/stack-config';
 
+// The reference's own prompts, by design: the reference must not import the suite (it is the
+// suite's target, not part of it). They are the ones its brief-capture rules are tested with
+// (reference/rules/brief-capture.test.ts), not copies of the suite's runbook data.
 const DISCORD_PROMPT =
   "I want to run my Discord moderation bot 24/7 on a small VM. It's a side project, I don't need anything fancy — just $5/mo on a 1 vCPU box.";
 const SECOND_PROMPT = 'Spin up another bot host alongside the first one.';

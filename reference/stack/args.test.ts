@@ -3,7 +3,7 @@ import { parseArgs, USAGE, UsageError } from './args';
 
 describe('parseArgs', () => {
   it('defaults to a plain start with no fault flag', () => {
-    expect(parseArgs([])).toEqual({ faults: undefined, fresh: false, stop: false, help: false });
+    expect(parseArgs([])).toEqual({ faults: undefined, fresh: false, stop: false, forget: false, help: false });
   });
 
   it('reads --fresh, --faults=a,b and --faults a,b', () => {
@@ -24,6 +24,12 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--frsh'])).toThrow(/unknown argument "--frsh"/);
     expect(() => parseArgs(['--faults'])).toThrow(/--faults expects a comma list/);
     expect(() => parseArgs(['--faults', '--fresh'])).toThrow(/--faults expects a comma list/);
+  });
+
+  it('takes --forget alone, and not with --stop', () => {
+    expect(parseArgs(['--forget'])).toMatchObject({ forget: true, stop: false });
+    expect(() => parseArgs(['--forget', '--fresh'])).toThrow('--forget takes no other flag');
+    expect(() => parseArgs(['--stop', '--forget'])).toThrow('--forget already stops the stack');
   });
 
   it('takes --stop alone', () => {

@@ -15,6 +15,9 @@ import { chromium, type Frame, type Page, type Request } from '@playwright/test'
 const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:3100').replace(/\/+$/, '');
 const OUT_DIR = fileURLToPath(new URL('../../docs/screens/', import.meta.url));
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+// The reference's own Chromium flags and prompts, by design: the reference must not import the
+// suite (it is the suite's target, not part of it), so these are its own values, not the suite's.
+// The prompts are the ones its brief-capture rules are tested with (reference/rules/brief-capture.test.ts).
 const OFFLINE_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',

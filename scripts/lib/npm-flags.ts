@@ -14,7 +14,7 @@ export function withNpmConfigFlags(argv: string[], env: Record<string, string | 
     else rebuilt.push(`--${flag}=${value}`);
   }
   // npm keeps the values of space-separated flags as positionals; pair them only when unambiguous.
-  const booleanFlags = new Set(['dry-run', 'help']);
+  const booleanFlags = new Set(['dry-run', 'json', 'help']);
   const needValues = valueless.filter((f) => !booleanFlags.has(f));
   for (const flag of valueless.filter((f) => booleanFlags.has(f))) rebuilt.push(`--${flag}`);
   if (needValues.length === 1 && positionals.length === 1) {

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FAULTS, type FaultName } from '../reference/lib/faults';
-import {
-  cell,
-  failingSteps,
-  judgeRun,
-  parseFlags,
-  planRuns,
-  readSuiteReport,
-  reportPaths,
-  renderMarkdown,
-  stackEnv,
-  suiteEnv,
-  summarize,
-  UsageError,
-  type PlannedRun,
-  type RunResult,
-  type SuiteOutcome,
-} from './selftest';
+import { FAULTS, type FaultName } from '@m1/reference/faults';
+import { failingSteps, readSuiteReport as readReport, type Step } from './lib/report';
+import { parseFlags, planRuns, reportPaths, UsageError, type PlannedRun } from './selftest';
+import { cell, judgeRun, outcomeOf, renderMarkdown, summarize, type RunResult, type SuiteOutcome } from './selftest-report';
 import { CI_SUBSET, EXPECTATIONS, NO_ROW } from './selftest-faults';
+
+/** A run's outcome as the self-test reads it from a Playwright JSON report. */
+const readSuiteReport = (json: unknown, readAttachment?: (path: string) => string | undefined) => outcomeOf(readReport(json), readAttachment);
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -244,8 +233,9 @@ describe('readSuiteReport', () => {
   });
 
   it('follows the first failing step at each level', () => {
-    expect(failingSteps([{ title: 'a' }, { title: 'b', error: {}, steps: [{ title: 'c' }, { title: 'd', error: {} }] }])).toEqual(['b', 'd']);
-    expect(failingSteps(undefined)).toEqual([]);
+    const step = (title: string, failed = false, steps: Step[] = []): Step => ({ title, durationMs: 0, failed, steps });
+    expect(failingSteps([step('a'), step('b', true, [step('c'), step('d', true)])])).toEqual(['b', 'd']);
+    expect(failingSteps([])).toEqual([]);
   });
 });
 
@@ -305,7 +295,7 @@ describe('renderMarkdown', () => {
     judgeRun(fault('risk_wrong'), { kind: 'report', outcome: { counts: { expected: 9, unexpected: 0, flaky: 0, skipped: 0 }, failures: [], skipped: [], errors: [] } }, { seconds: 20 }),
     judgeRun(fault('meter_job_failing'), { kind: 'not_run' }),
   ];
-  const summary = summarize(runs, { startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:30.000Z', wallSeconds: 90, selection: 'the whole matrix', playwrightConfig: 'playwright.config.ts' });
+  const summary = summarize(runs, { startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:30.000Z', wallSeconds: 90, selection: 'the whole matrix', playwrightConfig: 'playwright.config.ts', ports: { base: 4181, vultr: 4182, stripe: 4183, worker: 4184, postgres: 4185 } });
   const markdown = renderMarkdown(summary);
   const row = (name: string) => markdown.split('\n').find((l) => l.startsWith(`| ${name} |`));
 
@@ -332,31 +322,5 @@ describe('renderMarkdown', () => {
 
   it('escapes what would break a table cell', () => {
     expect(cell('a | b\nc \\ d')).toBe('a \\| b c \\\\ d');
-  });
-});
-
-describe('the environments', () => {
-  const base = { PATH: '/bin', STACK_FAULTS: 'risk_wrong', VULTR_FAULTS: 'x', E2E_RUN_ID: 'abcd', DATABASE_URL: 'postgres://elsewhere/db', BACKEND_LOG_COMMAND: 'journalctl' };
-
-  it('aims the stack at the self-test ports with its own embedded Postgres and no inherited fault', () => {
-    const env = stackEnv(base, '/tmp/s');
-    expect(env).toMatchObject({ PATH: '/bin', BASE_URL: 'http://127.0.0.1:4181', DATABASE_URL: '', STACK_PG_PORT: '4185', STACK_DIR: '/tmp/s', PROVISION_TIMEOUT_MS: '15000' });
-    expect(env.STRIPE_WEBHOOK_URL).toBe('http://127.0.0.1:4181/api/v1/billing/stripe/webhook');
-    expect(env).not.toHaveProperty('STACK_FAULTS');
-    expect(env).not.toHaveProperty('VULTR_FAULTS');
-  });
-
-  it('aims the suite at the same stack, its log and database, never starting one', () => {
-    const env = suiteEnv(base, '/tmp/s', '/tmp/r.json');
-    expect(env).toMatchObject({
-      DATABASE_URL: 'postgres://m1:m1@127.0.0.1:4185/m1_reference',
-      BACKEND_LOG_FILE: '/tmp/s/logs/backend.log',
-      BACKEND_LOG_COMMAND: '',
-      START_STACK: 'never',
-      WORKER_HEALTH_URL: 'http://127.0.0.1:4184/health',
-      PROVISION_TIMEOUT_MS: '15000',
-      PLAYWRIGHT_JSON_OUTPUT_NAME: '/tmp/r.json',
-    });
-    expect(env).not.toHaveProperty('E2E_RUN_ID');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SuiteReport, TestRow } from './bench';
+import type { SuiteReport, TestRow } from './lib/report';
 import { checkMerged, mergeConfigProblems, parseShardArgs, testIdentity, UsageError } from './shard-local';
 
 describe('parseShardArgs', () => {
@@ -29,14 +29,15 @@ const row = (project: string, title: string, file: string, status = 'passed'): T
   file,
   title,
   outcome: status === 'passed' ? 'expected' : 'unexpected',
-  results: [{ status, startMs: 0, durationMs: 1, steps: [] }],
+  results: [{ status, startTime: '', startMs: 0, durationMs: 1, steps: [], error: undefined, attachments: [] }],
 });
 
 const report = (tests: TestRow[]): SuiteReport => ({
   startMs: 0,
   wallMs: 1,
   workers: 1,
-  stats: { startTime: '', duration: 1, expected: 0, unexpected: 0, flaky: 0, skipped: 0 },
+  counts: { expected: 0, unexpected: 0, flaky: 0, skipped: 0 },
+  errors: [],
   tests,
 });
 
@@ -105,7 +106,7 @@ describe('checkMerged', () => {
 
 describe('mergeConfigProblems', () => {
   const root = '/repo';
-  const configDir = '/repo/scripts';
+  const configDir = '/repo/.ci';
 
   it('catches reports written beside the config instead of where CI uploads them from', () => {
     const problems = mergeConfigProblems(
@@ -114,8 +115,8 @@ describe('mergeConfigProblems', () => {
       root,
     );
     expect(problems).toEqual([
-      "html outputFolder 'playwright-report' resolves against the config's directory to scripts/playwright-report, but the CI merge job uploads playwright-report: write '../playwright-report'",
-      "junit outputFile 'test-results/junit.xml' resolves against the config's directory to scripts/test-results/junit.xml, but the CI merge job uploads test-results/junit.xml: write '../test-results/junit.xml'",
+      "html outputFolder 'playwright-report' resolves against the config's directory to .ci/playwright-report, but the CI merge job uploads playwright-report: write '../playwright-report'",
+      "junit outputFile 'test-results/junit.xml' resolves against the config's directory to .ci/test-results/junit.xml, but the CI merge job uploads test-results/junit.xml: write '../test-results/junit.xml'",
     ]);
   });
 

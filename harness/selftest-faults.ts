@@ -7,7 +7,7 @@
  * `step` is matched against "<failing test title> › <failing step> › <inner failing step>", so a
  * fault caught by an unrelated test (a flaky browser, a broken suite) does not count as caught.
  */
-import type { FaultName } from '../reference/lib/faults';
+import type { FaultName } from '@m1/reference/faults';
 import { AFTER_RUN, FUNNEL, NEGATIVE, PREFLIGHT } from '../tests/steps';
 
 export type Expectation = {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { configFile, flagValue, startCli, UsageError } from './cli';
+import { configFile, parseCommandLine, startCli, UsageError, wholeNumber } from './cli';
 
 type Opts = { help: boolean; config: string };
 const parse = (argv: string[]): Opts => {
@@ -11,12 +11,35 @@ const USAGE = 'usage: x [--help]\n\nmore text';
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('flagValue', () => {
-  it('reads name=value and name value, and names an example when the value is missing', () => {
-    expect(flagValue(['--runs=3'], 0, '--runs', '3')).toEqual(['3', 0]);
-    expect(flagValue(['--runs', '4', '--quick'], 0, '--runs', '3')).toEqual(['4', 1]);
-    expect(() => flagValue(['--runs'], 0, '--runs', '3')).toThrow('--runs expects a value, e.g. --runs=3');
-    expect(() => flagValue(['--runs', '--quick'], 0, '--runs', '3')).toThrow(UsageError);
+describe('parseCommandLine', () => {
+  const options = { runs: { type: 'string' }, quick: { type: 'boolean' } } as const;
+  const parse = (argv: string[]) => parseCommandLine(argv, options, { runs: '3' });
+
+  it('reads name=value and name value, booleans and --help/-h', () => {
+    expect(parse(['--runs=3'])).toMatchObject({ runs: '3' });
+    expect(parse(['--runs', '4', '--quick'])).toMatchObject({ runs: '4', quick: true });
+    expect(parse(['-h']).help).toBe(true);
+    expect(parse([])).toEqual({});
+  });
+
+  it.each([
+    [['--runs'], '--runs expects a value, e.g. --runs=3'],
+    [['--runs', '--quick'], '--runs expects a value, e.g. --runs=3'],
+    [['--quick=yes'], '--quick takes no value'],
+    [['--fast'], 'unknown argument "--fast" (try --help)'],
+    [['fast'], 'unknown argument "fast" (try --help)'],
+    [['--runs=1', '--runs=2'], '--runs given twice'],
+  ])('refuses %j with one clear line', (argv, message) => {
+    expect(() => parse(argv)).toThrow(UsageError);
+    expect(() => parse(argv)).toThrow(message);
+  });
+});
+
+describe('wholeNumber', () => {
+  it('takes a whole number within its bounds', () => {
+    expect(wholeNumber('--runs', '5', 1, 20)).toBe(5);
+    expect(() => wholeNumber('--runs', '0', 1, 20)).toThrow('--runs expects a whole number from 1 to 20, got "0"');
+    expect(() => wholeNumber('--runs', 'two', 1, 20)).toThrow(UsageError);
   });
 });
 
@@ -32,9 +55,9 @@ describe('startCli', () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const logs = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     expect(startCli('x', ['--bad'], parse, USAGE, process.cwd())).toEqual({ exitCode: 2 });
-    expect(errors.mock.calls.map((c) => c[0])).toEqual(['x: unknown argument "--bad" (try --help)', 'usage: x [--help]']);
+    expect(errors.mock.calls.map((c) => String(c[0]))).toEqual(['x: unknown argument "--bad" (try --help)', 'usage: x [--help]']);
     expect(startCli('x', ['--help'], parse, USAGE, process.cwd())).toEqual({ exitCode: 0 });
-    expect(logs.mock.calls.map((c) => c[0])).toEqual([USAGE]);
+    expect(logs.mock.calls.map((c) => String(c[0]))).toEqual([USAGE]);
     expect(startCli('x', ['missing.config.ts'], parse, USAGE, process.cwd())).toEqual({ exitCode: 2 });
     expect(errors.mock.calls.at(-1)?.[0]).toBe('x: --config: no such file missing.config.ts');
   });

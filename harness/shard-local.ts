@@ -3,7 +3,7 @@
  * (`--shard=1/2`, `--shard=2/2`) run side by side, each with `--reporter=blob` into its own
  * directory (PLAYWRIGHT_BLOB_OUTPUT_DIR) and each against its own reference stack (ports
  * 4201-4205 and 4211-4215, state under the OS temp dir); then
- * `playwright merge-reports --config scripts/merge-reports.config.ts` makes one report of them.
+ * `playwright merge-reports --config .ci/merge-reports.config.ts` makes one report of them.
  *
  * Why a stack per shard, not one shared: the suite's two `-exclusive-` tests switch off the shared
  * platform-pool credential and count Vultr create calls; Playwright's lock holds within one run
@@ -20,34 +20,22 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  exitedWithin,
-  killSurvivors,
-  PLAYWRIGHT_CLI,
-  portList,
-  readSuiteReport,
-  ROOT,
-  signal,
-  spawnLogged,
-  startStack,
-  stopAllOnSignal,
-  stopStack,
-  suiteEnv,
-  tail,
-  TreeSampler,
-  type Ports,
-  type RunningStack,
-  type SuiteReport,
-} from './bench';
-import { configFile, flagValue, runWhenInvoked, startCli, UsageError } from './lib/cli';
-import { forgetClusters } from '../reference/db/cluster';
-import { busyPorts } from '../reference/stack/probe';
+import { busyPorts } from '@m1/reference/probe';
+import { DEFAULT_VULTR_BOOT_DELAY_MS, forgetClusters } from '@m1/reference/stack';
+import { configFile, parseCommandLine, runWhenInvoked, startCli, UsageError } from './lib/cli';
+import { ROOT, runPlaywright } from './lib/playwright-run';
+import { readSuiteReport, type SuiteReport } from './lib/report';
+import { stopAllOnSignal, tail } from './lib/processes';
+import { TreeSampler } from './lib/sampler';
+import { portList, startStack, stopStack, suiteEnv, type Ports, type RunningStack } from './lib/stack';
 
 export const SHARD_PORTS: Ports[] = [
   { base: 4201, vultr: 4202, stripe: 4203, worker: 4204, postgres: 4205 },
   { base: 4211, vultr: 4212, stripe: 4213, worker: 4214, postgres: 4215 },
 ];
-const MERGE_CONFIG = 'scripts/merge-reports.config.ts';
+/** The emulator's default, set explicitly so a .env cannot slow the shards down. */
+const BOOT_DELAY = { set: { VULTR_BOOT_DELAY_MS: String(DEFAULT_VULTR_BOOT_DELAY_MS) } };
+const MERGE_CONFIG = '.ci/merge-reports.config.ts';
 const SHARD_TIMEOUT_MS = 600_000;
 const STEP_TIMEOUT_MS = 120_000;
 
@@ -65,18 +53,8 @@ export { UsageError };
 export type ShardOptions = { config: string; help: boolean };
 
 export function parseShardArgs(argv: string[]): ShardOptions {
-  const options: ShardOptions = { config: 'playwright.config.ts', help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') options.help = true;
-    else if (arg === '--config' || arg.startsWith('--config=')) {
-      const [value, next] = flagValue(argv, i, '--config', 'playwright.config.ts');
-      i = next;
-      if (value === '') throw new UsageError('--config expects a value, e.g. --config=playwright.config.ts');
-      options.config = configFile(value);
-    } else throw new UsageError(`unknown argument "${arg}" (try --help)`);
-  }
-  return options;
+  const values = parseCommandLine(argv, { config: { type: 'string' } }, { config: 'playwright.config.ts' });
+  return { config: configFile(values.config ?? 'playwright.config.ts'), help: values.help ?? false };
 }
 
 // ───────────────────────────────────────────────────────────────────── the checks
@@ -177,19 +155,8 @@ export function mergeConfigProblems(config: { reporter?: ReporterSetting }, conf
 // ───────────────────────────────────────────────────────────────────── running it
 
 async function runTo(label: string, args: string[], options: { env: NodeJS.ProcessEnv; log: string; timeoutMs: number }): Promise<{ code: number | null; ms: number; problem?: string }> {
-  const spawned = spawnLogged(process.execPath, [PLAYWRIGHT_CLI, ...args], { cwd: ROOT, env: options.env, log: options.log });
-  const sampler = new TreeSampler({ runner: spawned.pid }).start();
-  let problem: string | undefined;
-  if (!(await exitedWithin(spawned, options.timeoutMs))) {
-    problem = `${label} ran longer than ${options.timeoutMs / 1000} s and was stopped`;
-    signal(-spawned.pid, 'SIGTERM');
-    if (!(await exitedWithin(spawned, 10_000))) signal(-spawned.pid, 'SIGKILL');
-    await exitedWithin(spawned, 5_000);
-  }
-  sampler.stop();
-  const left = killSurvivors(sampler, 'runner');
-  if (left.length > 0) problem = [problem, `${label} left processes behind, killed: ${left.join(', ')}`].filter(Boolean).join('; ');
-  return { code: spawned.exit?.code ?? null, ms: Math.round((spawned.exit?.at ?? performance.now()) - spawned.startedAt), ...(problem ? { problem } : {}) };
+  const run = await runPlaywright({ label, args, cwd: ROOT, env: options.env, log: options.log, timeoutMs: options.timeoutMs, sampler: new TreeSampler({}).start() });
+  return { code: run.exit?.code ?? null, ms: run.ms, ...(run.problem ? { problem: run.problem } : {}) };
 }
 
 function readReport(path: string): SuiteReport {
@@ -216,11 +183,11 @@ async function main(argv: string[]): Promise<number> {
 
   try {
     const started = await Promise.allSettled(
-      SHARD_PORTS.map((ports, i) => startStack(ports, join(work, `stack-${i + 1}`), join(work, `stack-${i + 1}.log`))),
+      SHARD_PORTS.map((ports, i) => startStack({ ports, dir: join(work, `stack-${i + 1}`), log: join(work, `stack-${i + 1}.log`), env: BOOT_DELAY })),
     );
     for (const outcome of started) if (outcome.status === 'fulfilled') stacks.push(outcome.value);
     const failedStart = started.find((o) => o.status === 'rejected');
-    if (failedStart) throw (failedStart as PromiseRejectedResult).reason;
+    if (failedStart) throw (failedStart).reason;
     say(`stacks healthy: ${stacks.map((s, i) => `#${i + 1} ports ${s.ports.base}-${s.ports.postgres} in ${(s.readyMs / 1000).toFixed(1)} s`).join(', ')}`);
 
     const envOf = (i: number) => suiteEnv(process.env, SHARD_PORTS[i]!, join(work, `stack-${i + 1}`));
@@ -265,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
       for (const zip of zips) copyFileSync(join(dir, zip), join(blobs, zip));
     }
 
-    // As written, the merge config would write under scripts/ (see mergeConfigProblems): the
+    // As written, the merge config would write under .ci/ (see mergeConfigProblems): the
     // outputs are pointed into the work dir so this check never writes into the checkout.
     const mergeConfig = join(ROOT, MERGE_CONFIG);
     const mergeModule = (await import(pathToFileURL(mergeConfig).href)) as { default: { reporter?: ReporterSetting } };

@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  aggregateRuns,
-  descendants,
-  funnelSteps,
-  median,
-  parseBenchArgs,
-  parseProcStat,
-  parseVmRssKb,
-  processLabel,
-  readSuiteReport,
-  repeatSummary,
-  runConfigSource,
-  spread,
-  stackEnv,
-  suiteEnv,
-  testDurations,
-  timeline,
-  TreeSampler,
-  UsageError,
-  type SuiteReport,
-} from './bench';
+import { aggregateRuns, funnelSteps, median, repeatSummary, spread, testDurations, timeline } from './bench-figures';
+import { parseBenchArgs, UsageError } from './bench';
+import { readSuiteReport, type SuiteReport } from './lib/report';
 
 describe('parseBenchArgs', () => {
   it('defaults to three runs, the repeat runs at 10×, the config default workers', () => {
@@ -64,63 +46,6 @@ describe('median and spread', () => {
   it('spread adds min, max and the count', () => {
     expect(spread([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3, n: 3 });
     expect(spread([])).toBeNull();
-  });
-});
-
-describe('/proc parsing', () => {
-  const stat = (comm: string, ppid: number, start: number) =>
-    `4242 (${comm}) S ${ppid} 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 11 0 ${start} 1234567 8901 18446744073709551615`;
-
-  it('reads the parent pid, start time and CPU ticks (user + system), even when the command name holds spaces and parentheses', () => {
-    expect(parseProcStat(stat('node', 17, 99001))).toEqual({ ppid: 17, startTime: 99001, cpuTicks: 8 });
-    expect(parseProcStat(stat('Web Content (x) ) y', 3, 5))).toEqual({ ppid: 3, startTime: 5, cpuTicks: 8 });
-    expect(parseProcStat('garbage')).toBeUndefined();
-  });
-
-  it('reads VmRSS in kB; a kernel thread has none', () => {
-    expect(parseVmRssKb('Name:\tnode\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\nRssAnon:\t 1 kB\n')).toBe(123456);
-    expect(parseVmRssKb('Name:\tkworker/0:1\nState:\tI (idle)\n')).toBe(0);
-  });
-
-  it('finds every descendant of the roots, and nothing of a root that is gone', () => {
-    const parentOf = new Map([
-      [10, 1],
-      [11, 10],
-      [12, 11],
-      [13, 10],
-      [20, 1],
-      [21, 20],
-    ]);
-    expect([...descendants([10], parentOf)].sort()).toEqual([10, 11, 12, 13]);
-    expect([...descendants([99], parentOf)]).toEqual([]);
-    expect([...descendants([11, 20], parentOf)].sort()).toEqual([11, 12, 20, 21]);
-  });
-
-  it('names processes by what they run', () => {
-    expect(processLabel('postgres: m1 m1_reference 127.0.0.1(41690) idle\0', 'postgres')).toBe('postgres backend');
-    expect(processLabel('postgres: checkpointer \0', 'postgres')).toBe('postgres: checkpointer');
-    expect(processLabel('/usr/lib/chromium/chromium\0--type=renderer\0--lang=en\0', 'chromium')).toBe('chromium renderer');
-    expect(processLabel('/usr/lib/chromium/chromium\0--headless\0', 'chromium')).toBe('chromium browser');
-    expect(processLabel('/usr/lib/chromium/chromium --type=gpu-process --no-sandbox\0', 'chromium')).toBe('chromium gpu-process');
-    expect(processLabel('/usr/bin/node\0--enable-source-maps\0/tmp/x/stack/build/api.mjs\0', 'node')).toBe('node build/api.mjs');
-    expect(processLabel('/usr/lib/chromium/chrome_crashpad_handler\0--monitor-self\0', 'chrome_crashpad')).toBe('chrome_crashpad_handler');
-    expect(processLabel('', 'sh')).toBe('sh');
-  });
-
-  it('samples this process from /proc: a peak above zero, the CPU it burns meanwhile, itself among the survivors', () => {
-    const sampler = new TreeSampler({ runner: process.pid });
-    sampler.sample();
-    const until = Date.now() + 300;
-    while (Date.now() < until) Math.sqrt(Math.random());
-    sampler.sample();
-    const peak = sampler.stop();
-    expect(peak.cpuSeconds).toBeGreaterThanOrEqual(0.1);
-    expect(peak.coresBusy).toBeGreaterThan(0.3);
-    expect(peak.peakMb).toBeGreaterThan(10);
-    expect(peak.runnerMb).toBe(peak.peakMb);
-    expect(peak.stackMb).toBe(0);
-    expect(sampler.survivors('runner')).toContain(process.pid);
-    expect(sampler.survivors('stack')).toEqual([]);
   });
 });
 
@@ -267,46 +192,5 @@ describe('repeatSummary', () => {
     expect(summary.mixed).toEqual(['funnel › M1 activation funnel']);
     expect(summary.medianMsByProject).toEqual({ funnel: 10_000, negative: 1 });
     expect(summary.failures).toEqual(['funnel › M1 activation funnel']);
-  });
-});
-
-describe('environments', () => {
-  const ports = { base: 4201, vultr: 4202, stripe: 4203, worker: 4204, postgres: 4205 };
-  const inherited = { PATH: '/bin', E2E_RUN_ID: 'abcd1234', STACK_FAULTS: 'quota_guard_disabled', PLAYWRIGHT_HTML_OUTPUT_DIR: '/x', VULTR_BOOT_DELAY_MS: '50' };
-
-  it("the stack: its own ports, its own embedded Postgres, the default boot delay, none of the caller's faults", () => {
-    const env = stackEnv(inherited, ports, '/tmp/s');
-    expect(env).toMatchObject({
-      PATH: '/bin',
-      BASE_URL: 'http://127.0.0.1:4201',
-      VULTR_API_URL: 'http://127.0.0.1:4202/v2',
-      DATABASE_URL: '',
-      STACK_PG_PORT: '4205',
-      STACK_DIR: '/tmp/s',
-      STRIPE_WEBHOOK_URL: 'http://127.0.0.1:4201/api/v1/billing/stripe/webhook',
-      VULTR_BOOT_DELAY_MS: '2000',
-    });
-    expect(env.STACK_FAULTS).toBeUndefined();
-    expect(env.E2E_RUN_ID).toBeUndefined();
-  });
-
-  it('the suite: the same stack, never starting one itself, reading its backend log, a run id of its own', () => {
-    const env = suiteEnv(inherited, ports, '/tmp/s');
-    expect(env).toMatchObject({
-      DATABASE_URL: 'postgres://m1:m1@127.0.0.1:4205/m1_reference',
-      WORKER_HEALTH_URL: 'http://127.0.0.1:4204/health',
-      START_STACK: 'never',
-      BACKEND_LOG_FILE: '/tmp/s/logs/backend.log',
-    });
-    expect(env.E2E_RUN_ID).toBeUndefined();
-    expect(env.PLAYWRIGHT_HTML_OUTPUT_DIR).toBeUndefined();
-  });
-
-  it("the run's config wraps the measured one, resolving its tests and local reporters against its own directory", () => {
-    const source = runConfigSource('/repo/playwright.config.ts');
-    expect(source).toContain('import base from "/repo/playwright.config";');
-    expect(source).toContain('const configDir = "/repo";');
-    expect(source).toContain("testDir: resolve(configDir, base.testDir ?? '.')");
-    expect(source).toContain("name.startsWith('.') ? resolve(configDir, name) : name");
   });
 });

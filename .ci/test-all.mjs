@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: every check CI runs, in order, continuing past a failure so one run shows them all.
-// Writes test-results/stages.json for scripts/ci-summary.mjs; exits non-zero if any stage failed.
+// Writes test-results/stages.json for .ci/ci-summary.mjs; exits non-zero if any stage failed.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -12,9 +12,9 @@ const stages = [
   // A clone in a 0700 folder (root's home, mktemp -d) starts the stack and a throwaway database (ports 4601-4604, 54601).
   { name: 'fresh-clone', cmd: ['npx', 'tsx', 'harness/fresh-clone.ts'], countsAsOneTest: true },
   // Ctrl+C and kill -9 mid-provisioning, then rollback: nothing may be left (own stack, ports 4221-4229).
-  { name: 'interrupted', cmd: ['npx', 'tsx', 'scripts/interrupted-run.ts'], countsAsOneTest: true },
+  { name: 'interrupted', cmd: ['npx', 'tsx', 'harness/interrupted-run.ts'], countsAsOneTest: true },
   // A fixed third of the fault matrix (npm run selftest runs it all): each fault must be caught.
-  { name: 'selftest', cmd: ['npx', 'tsx', 'scripts/selftest.ts', '--subset=ci'], countsAsOneTest: true },
+  { name: 'selftest', cmd: ['npx', 'tsx', 'harness/selftest.ts', '--subset=ci'], countsAsOneTest: true },
 ];
 
 const only = process.argv.slice(2);
