@@ -172,8 +172,8 @@ async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probe
   const pattern = runEmailPattern(runId, DOMAIN);
 
   // Its own process group, like a shell's foreground job: the signal reaches the runner, its
-  // workers and the browser at once. Its cwd is the run's directory, so the run's state file
-  // (test-results/run-state) lands there, not in the checkout's test-results/.
+  // workers and the browser at once. Its cwd is the run's directory; its start is still recorded in
+  // the checkout's test-results/run-state, which is how rollback --older-than knows it is ours.
   say(`${scenario}: run ${runId}: playwright test --project=funnel (output in ${runDir})`);
   const runner = spawnLogged(
     process.execPath,

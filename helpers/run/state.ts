@@ -6,11 +6,16 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const STATE_DIR = 'test-results/run-state';
+/**
+ * In the checkout, whatever the cwd of the process that runs the suite (a harness runs it from a
+ * folder of its own): `npm run rollback -- --older-than` sweeps exactly the runs listed here.
+ */
+const STATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'run-state');
 
 function statePath(runId: string, kind: 'start' | 'preflight-failures' = 'start'): string {
-  return resolve(process.cwd(), STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.preflight-failures`);
+  return resolve(STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.preflight-failures`);
 }
 
 /** Records the start once; later calls (other pre-flight tests, repeats) keep the first moment. */
@@ -56,7 +61,7 @@ export function readPreflightFailures(runId: string): string[] {
 /** The runs started from this checkout (each has its start recorded here): what `rollback --older-than` may sweep. */
 export function runsStartedHere(): string[] {
   try {
-    return readdirSync(resolve(process.cwd(), STATE_DIR))
+    return readdirSync(STATE_DIR)
       .filter((name) => /^[a-z0-9]{4,24}\.json$/.test(name))
       .map((name) => name.slice(0, -'.json'.length));
   } catch {
