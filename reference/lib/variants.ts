@@ -18,7 +18,7 @@ export const VARIANTS = {
   login_ids_core: 'the login page uses email-input, password-input and login-submit-btn ("Sign in to Dashboard")',
   step_stream_core: 'the execution pill shows only "Provisioning… X of Y steps"; step statuses live in step-progress-stream (step-<id>)',
   brief_core: 'the Brief Card is headed "Project brief" and scale reads "1→1 users · flat"',
-  worker_command: 'no worker health URL: worker state comes from `npm run --silent worker-state` (JSON); the meter job is BillingProvisioningMeterJob',
+  worker_command: 'no worker health URL: worker state comes from `npm run --silent worker-state --workspace reference` (JSON); the meter job is BillingProvisioningMeterJob',
   log_journald: 'the backend log is journald short-iso Rails lines in <STACK_DIR>/logs/backend.journal; backend.log is not written',
 } as const;
 

@@ -187,11 +187,16 @@ async function prepareDatabase(config: StackConfig, { faults, variants }: Switch
   const boss = createBoss(config.databaseUrl, { pool, sendOnly: true });
   const application = async () => {
     await migrate(pool, { leavePending: faults.includes('pending_migration') ? ['0004'] : [], variants });
-    // A schema variant is fixed when the database is created: say so when it and the start disagree.
+    // A schema variant is fixed when the database is created: a start that disagrees with the
+    // database would fail on its first NodeInstance, so it stops here instead, saying why.
     const carried = await appliedVariantMigrations(pool);
     for (const name of DATABASE_VARIANTS) {
-      if (variants.includes(name) && !carried.includes(name)) notes.push(`note: variant ${name} needs a new database: this one was created without it; add --fresh`);
-      if (!variants.includes(name) && carried.includes(name)) notes.push(`note: this database was created with variant ${name}; name it again or add --fresh`);
+      if (variants.includes(name) && !carried.includes(name)) {
+        throw new Error(`variant ${name} changes the schema, and this database was created without it: add --fresh`);
+      }
+      if (!variants.includes(name) && carried.includes(name)) {
+        throw new Error(`this database was created with variant ${name}: name it again (--variants=${name}) or add --fresh`);
+      }
     }
     await seed(pool, {
       vultrApiKey: config.vultrApiKey,
