@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AI_QUOTA_LIMIT, listMigrations, migrate, seed } from './migrate';
+import { AI_QUOTA_LIMIT, appliedVariantMigrations, listMigrations, migrate, seed, variantMigrations } from './migrate';
 import { startTestDatabase, type TestDatabase } from './test-database';
 
 describe('migrations and seeds', () => {
@@ -18,6 +18,14 @@ describe('migrations and seeds', () => {
 
   it('is a no-op when run again', async () => {
     expect(await migrate(db.pool)).toEqual([]);
+  });
+
+  it('applies a variant’s schema change to a new database only', async () => {
+    expect(await migrate(db.pool, { variants: ['cloud_id_in_config'] })).toEqual([]);
+    expect(await appliedVariantMigrations(db.pool)).toEqual([]);
+    const columns = await db.pool.query(`SELECT column_name FROM information_schema.columns WHERE table_name = 'system_node_instances'`);
+    expect(columns.rows.map((r) => r.column_name)).toContain('provider_instance_id');
+    expect(variantMigrations(['cloud_id_in_config', 'route_core']).map((m) => m.version)).toEqual(['variant:cloud_id_in_config']);
   });
 
   it('seeds plans with find-or-create semantics: a stale row is left stale', async () => {

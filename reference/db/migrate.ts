@@ -2,13 +2,17 @@
  * SQL migrations (reference/db/migrations/NNNN_name.sql, applied in order, each in its own
  * transaction, recorded in schema_migrations) and the seeds the runbook's pre-flight relies on.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { encryptSecret } from '../lib/crypto';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Schema changes of variants (lib/variants.ts), one file per variant that has one. */
+const VARIANT_MIGRATIONS_DIR = join(MIGRATIONS_DIR, 'variants');
+/** How a variant's schema change is recorded in schema_migrations. */
+export const VARIANT_VERSION_PREFIX = 'variant:';
 
 export type Migration = { version: string; name: string; sql: string };
 
@@ -23,11 +27,29 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
     }));
 }
 
+/** The variants whose schema change exists (db/migrations/variants/<name>.sql). */
+export function variantMigrations(names: readonly string[], dir = VARIANT_MIGRATIONS_DIR): Migration[] {
+  return names
+    .filter((name) => existsSync(join(dir, `${name}.sql`)))
+    .map((name) => ({ version: `${VARIANT_VERSION_PREFIX}${name}`, name, sql: readFileSync(join(dir, `${name}.sql`), 'utf8') }));
+}
+
+/** The variants whose schema change this database carries. */
+export async function appliedVariantMigrations(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ version: string }>(
+    `SELECT version FROM schema_migrations WHERE version LIKE $1 ORDER BY version`,
+    [`${VARIANT_VERSION_PREFIX}%`],
+  );
+  return rows.map((r) => r.version.slice(VARIANT_VERSION_PREFIX.length));
+}
+
 /**
  * Applies every migration not yet recorded. `leavePending` names versions to hold back (the
- * self-test's "pending migration" fault). Returns the versions applied now.
+ * self-test's "pending migration" fault). `variants` names variants whose schema change follows
+ * the numbered migrations, on a new database only (one with no migration recorded yet): it
+ * reshapes tables that must still be empty. Returns the versions applied now.
  */
-export async function migrate(pool: pg.Pool, options: { leavePending?: string[] } = {}): Promise<string[]> {
+export async function migrate(pool: pg.Pool, options: { leavePending?: string[]; variants?: readonly string[] } = {}): Promise<string[]> {
   const client = await pool.connect();
   try {
     // Two processes starting at once must not both apply a migration.
@@ -37,7 +59,8 @@ export async function migrate(pool: pg.Pool, options: { leavePending?: string[] 
     );
     const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     const applied: string[] = [];
-    for (const m of listMigrations()) {
+    const pending = [...listMigrations(), ...(done.size === 0 ? variantMigrations(options.variants ?? []) : [])];
+    for (const m of pending) {
       if (done.has(m.version) || options.leavePending?.includes(m.version)) continue;
       await client.query('BEGIN');
       try {

@@ -31,7 +31,7 @@ const PASSWORD = 'm1';
 const DATABASE = 'm1_test';
 
 export async function startTestDatabase(
-  options: { seed?: boolean; vultrApiKey?: string; encryptionKey?: string } = {},
+  options: { seed?: boolean; vultrApiKey?: string; encryptionKey?: string; variants?: readonly string[] } = {},
 ): Promise<TestDatabase> {
   const home = await throwawayClusterHome(tmpdir());
   const discard = () => rmSync(home.dir, { recursive: true, force: true });
@@ -45,7 +45,7 @@ export async function startTestDatabase(
     await ensureDatabase({ port, user: USER, password: PASSWORD, database: DATABASE });
     const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
     const pool = createPool(url, 5);
-    await migrate(pool);
+    await migrate(pool, { variants: options.variants });
     if (options.seed !== false) {
       await seed(pool, {
         vultrApiKey: options.vultrApiKey ?? 'vk_test_platform_pool',

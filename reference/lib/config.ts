@@ -21,6 +21,8 @@ export type StackConfig = {
   vultrBootDelayMs: number;
   stackDir: string;
   faults: string;
+  /** STACK_VARIANTS, a comma list (lib/variants.ts). */
+  variants: string;
 };
 
 export const DEFAULT_DATABASE_URL = 'postgres://m1:m1@127.0.0.1:54329/m1_reference';
@@ -65,6 +67,7 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
     vultrBootDelayMs: int(env, 'VULTR_BOOT_DELAY_MS', 2_000, problems),
     stackDir: env.STACK_DIR || '.stack',
     faults: env.STACK_FAULTS || '',
+    variants: env.STACK_VARIANTS || '',
   };
   if (config.stripeSecretKey.startsWith('sk_live_')) {
     problems.push('STRIPE_SECRET_KEY: the reference stack only runs with a test key (sk_test_...)');
@@ -77,4 +80,15 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
 export function portOf(address: string): number {
   const u = new URL(address);
   return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+}
+
+/**
+ * Where the stack itself asks whether its worker is up: a path on the worker's port that the suite
+ * is never told about, so that it keeps answering when the `worker_command` variant takes the
+ * public health URL away.
+ */
+export const WORKER_PROBE_PATH = '/__stack/health';
+
+export function workerProbeUrl(workerHealthUrl: string): string {
+  return new URL(WORKER_PROBE_PATH, workerHealthUrl).href;
 }

@@ -7,7 +7,7 @@
  */
 import { BOOTSTRAP_CATALOG, type Catalog, type InstanceTypeSpec } from './bootstrap';
 import type { Brief } from './brief-capture';
-import { HOURS_PER_MONTH, estimateCost, type CostEstimate, type CostResource } from './cost';
+import { HOURS_PER_MONTH, estimateCost, type CostEstimate, type CostLineName, type CostResource } from './cost';
 import { assessRisk, type Risk } from './risk';
 import { collapseSteps, type CollapseMode, type PlanNode, type StepCollapse, type StepSkill } from './step-collapse';
 
@@ -26,6 +26,7 @@ export type ComposeOptions = {
   collapse?: CollapseMode;
   hoursPerMonth?: number;
   riskWrong?: boolean;
+  costLineName?: CostLineName;
 };
 
 /** Skills that put virtual machines on the provider (a network step does not). */
@@ -75,7 +76,7 @@ function composeComputeOnly(brief: Brief, catalog: Catalog): Composition {
       nodes.push({ id, skill: 'provision_full_stack', label, stage, depends_on: previous ? [previous] : [], params: { ...params } });
       previous = id;
     }
-    resources.push({ region_code: region, instance_type_code: type.instance_type_code, hourly_price: type.hourly_price, count });
+    resources.push({ region_code: region, instance_type_code: type.instance_type_code, instance_type_name: type.name, hourly_price: type.hourly_price, count });
   }
   return { nodes, resources };
 }
@@ -105,7 +106,13 @@ function composeComponents(brief: Brief, catalog: Catalog): Composition {
         count: 1,
         engine,
       });
-      resources.push({ region_code: region, instance_type_code: database.instance_type_code, hourly_price: database.hourly_price, count: 1 });
+      resources.push({
+        region_code: region,
+        instance_type_code: database.instance_type_code,
+        instance_type_name: database.name,
+        hourly_price: database.hourly_price,
+        count: 1,
+      });
     }
     if (brief.components.includes('compute')) {
       const count = brief.scale.initial;
@@ -116,7 +123,7 @@ function composeComponents(brief: Brief, catalog: Catalog): Composition {
         template,
         count,
       });
-      resources.push({ region_code: region, instance_type_code: compute.instance_type_code, hourly_price: compute.hourly_price, count });
+      resources.push({ region_code: region, instance_type_code: compute.instance_type_code, instance_type_name: compute.name, hourly_price: compute.hourly_price, count });
     }
   }
   return { nodes, resources };
@@ -127,7 +134,7 @@ export function composePlan(brief: Brief, options: ComposeOptions): Plan {
   const computeOnly = brief.components.length === 1 && brief.components[0] === 'compute';
   const composed = computeOnly ? composeComputeOnly(brief, catalog) : composeComponents(brief, catalog);
   const { nodes, step_collapse } = collapseSteps(composed.nodes, options.collapse ?? 'normal');
-  const cost = estimateCost(composed.resources, { hoursPerMonth: options.hoursPerMonth ?? HOURS_PER_MONTH });
+  const cost = estimateCost(composed.resources, { hoursPerMonth: options.hoursPerMonth ?? HOURS_PER_MONTH, lineName: options.costLineName });
   const risk = assessRisk(
     {
       publicExposure: brief.components.includes('compute') && publicExposure(brief),

@@ -1,13 +1,16 @@
 /**
  * Monthly cost estimate (CONTRACT 6.6): hourly price × 720 h × count, in cents precision. One line
- * per (region, instance type), named "<region_code> <instance_type_code>".
+ * per (region, instance type), named "<region_code> <instance_type_code>", or under the
+ * `cost_730h` variant "<region_code> <instance type display name>" ("us-east-1 tiny").
  */
 
 export const HOURS_PER_MONTH = 720;
-/** What public Powernode uses; reproduced by the `cost_730h` fault. */
+/** What public Powernode uses; the `cost_730h` fault and variant both use it. */
 export const HOURS_PER_MONTH_730 = 730;
 
-export type CostResource = { region_code: string; instance_type_code: string; hourly_price: number; count: number };
+export type CostResource = { region_code: string; instance_type_code: string; instance_type_name?: string; hourly_price: number; count: number };
+/** What names a cost line after its region: the instance type's code (the runbook) or its display name (public Powernode). */
+export type CostLineName = 'code' | 'display_name';
 export type CostLine = { name: string; monthly_usd: number; hourly_price: number; count: number };
 export type CostEstimate = { monthly_usd: number; hours_per_month: number; lines: CostLine[] };
 
@@ -19,11 +22,12 @@ export function monthlyCost(hourlyPrice: number, count: number, hoursPerMonth = 
   return roundCents(hourlyPrice * hoursPerMonth * count);
 }
 
-export function estimateCost(resources: CostResource[], options: { hoursPerMonth?: number } = {}): CostEstimate {
+export function estimateCost(resources: CostResource[], options: { hoursPerMonth?: number; lineName?: CostLineName } = {}): CostEstimate {
   const hours = options.hoursPerMonth ?? HOURS_PER_MONTH;
   const grouped = new Map<string, CostResource>();
   for (const r of resources) {
-    const name = `${r.region_code} ${r.instance_type_code}`;
+    const type = options.lineName === 'display_name' ? (r.instance_type_name ?? r.instance_type_code) : r.instance_type_code;
+    const name = `${r.region_code} ${type}`;
     const existing = grouped.get(name);
     if (existing) existing.count += r.count;
     else grouped.set(name, { ...r });

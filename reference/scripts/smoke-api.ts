@@ -4,12 +4,24 @@
  * ✓/✗ with its time; the API latencies' p95 is printed at the end. Everything it creates (its
  * accounts and their Vultr instances) is removed at the end, pass or fail.
  *
- *   npm run smoke:api            (addresses from the environment / .env, like the stack)
+ *   npm run smoke:api                               (addresses from the environment / .env, like the stack)
+ *   npm run smoke:api -- --variants=a,b|all         (a stack started with these variants; default STACK_VARIANTS)
+ *
+ * With variants it reads the stack as public Powernode would answer (CONTRACT 9): mission and
+ * plan shapes, flat errors, the paywall in the chat, the Vultr id in config, worker state from the
+ * operator command and the backend log as journald lines.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import pg from 'pg';
+import { cloudIdSql, type CloudIdSql } from '../db/node-instances';
 import type { StackConfig } from '../lib/config';
+import { parseVariants, VARIANTS, variantsOf, type VariantName, type Variants } from '../lib/variants';
+import { fromRepoRoot, REFERENCE_DIR } from '../stack/paths';
 import { loadStackConfig } from '../stack/stack-config';
 
 // The reference's own prompts, by design: the reference must not import the suite (it is the
@@ -28,8 +40,15 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new SmokeFailure(message);
 }
 
+/** JSON with object keys sorted: jsonb hands objects back in its own key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
 function same(actual: unknown, expected: unknown, what: string): void {
-  check(JSON.stringify(actual) === JSON.stringify(expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  check(canonical(actual) === canonical(expected), `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
 function near(actual: unknown, expected: number, what: string): void {
@@ -88,9 +107,14 @@ class Smoke {
   readonly db: pg.Pool;
   readonly runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly accounts: string[] = [];
+  readonly cloudId: CloudIdSql;
   private failures = 0;
 
-  constructor(readonly config: StackConfig) {
+  constructor(
+    readonly config: StackConfig,
+    readonly variants: Variants,
+  ) {
+    this.cloudId = cloudIdSql(variants);
     this.api = new Api(config.baseUrl);
     this.db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
     this.db.on('error', () => undefined);
@@ -172,6 +196,59 @@ class Smoke {
     return data.plan as Json;
   }
 
+  /** The plan's step count: `dag.step_count`, or (mission_api_core) the number of its nodes, which must then be all there is. */
+  stepCount(plan: Json): number {
+    if (!this.variants('mission_api_core')) return plan.dag?.step_count as number;
+    check(plan.dag?.step_count === undefined, `mission_api_core: the plan carries step_count ${JSON.stringify(plan.dag?.step_count)}`);
+    return (plan.dag?.nodes as unknown[]).length;
+  }
+
+  /** The error code of a failed mission; public Powernode's mission carries only its message, so the row is asked. */
+  async missionErrorCode(missionId: string, mission: Json): Promise<string | null> {
+    if (!this.variants('mission_api_core')) return (mission.error_code ?? null) as string | null;
+    const row = await this.db.query<{ error_code: string | null }>('SELECT error_code FROM ai_missions WHERE id = $1', [missionId]);
+    return row.rows[0]?.error_code ?? null;
+  }
+
+  /** `{code, message, details}` of an error body, in either envelope. */
+  errorOf(answer: Answer): { code: string; message: string; details: Json | undefined } {
+    const b = answer.body;
+    if (this.variants('errors_flat')) {
+      check(typeof b.error === 'string' && typeof b.code === 'string', `errors_flat: expected {error:"…", code:"…"}, got ${JSON.stringify(b).slice(0, 200)}`);
+      check(b.code === b.code.toUpperCase(), `errors_flat: expected an upper-case code, got ${b.code}`);
+      return { code: (b.code as string).toLowerCase(), message: b.error as string, details: b.details as Json | undefined };
+    }
+    check(typeof b.error?.code === 'string', `expected {error:{code, message}}, got ${JSON.stringify(b).slice(0, 200)}`);
+    return { code: b.error.code as string, message: b.error.message as string, details: b.error.details as Json | undefined };
+  }
+
+  /** Approve as the stack answers it: 202 {mission_id, status}, or (paywall_in_chat) 200 {mission}. */
+  async approve(identity: Identity, missionId: string): Promise<void> {
+    if (this.variants('paywall_in_chat')) {
+      const data = await this.api.data('POST', `/ai/missions/${missionId}/approve`, 200, { token: identity.token });
+      same([data.mission?.id, data.mission?.status], [missionId, 'approved'], 'approve: data.mission id and status');
+      return;
+    }
+    const data = await this.api.data('POST', `/ai/missions/${missionId}/approve`, 202, { token: identity.token });
+    same(data.status, 'approved', 'approve status');
+  }
+
+  /** Worker state from its health URL, or (worker_command) from the operator command. */
+  async workerRunning(): Promise<void> {
+    if (!this.variants('worker_command')) {
+      const response = await fetch(this.config.workerHealthUrl, { signal: AbortSignal.timeout(3_000) });
+      check(response.ok, `${this.config.workerHealthUrl} answered ${response.status}`);
+      return;
+    }
+    const hidden = await fetch(this.config.workerHealthUrl, { signal: AbortSignal.timeout(3_000) });
+    same(hidden.status, 404, `worker_command: ${this.config.workerHealthUrl} (no health URL)`);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REFERENCE_DIR, 'scripts', 'worker-state.ts')], {
+      cwd: REFERENCE_DIR,
+      timeout: 20_000,
+    });
+    same(JSON.parse(stdout), { running: true, failed: { BillingProvisioningMeterJob: 0 } }, 'worker-state command');
+  }
+
   /** Polls the mission until it ends; fails at once when it ends the other way. */
   async waitForMission(identity: Identity, missionId: string, expected: 'completed' | 'failed'): Promise<Json> {
     const deadline = Date.now() + PROVISION_WAIT_MS;
@@ -181,7 +258,8 @@ class Smoke {
       if (status === expected) return mission.mission ?? mission;
       if (status === 'completed' || status === 'failed') {
         const m = mission.mission ?? mission;
-        throw new SmokeFailure(`mission ended ${status} (${m.error_code ?? m.error?.code ?? 'no error code'}: ${m.error_message ?? m.error?.message ?? ''}), expected ${expected}`);
+        const code = await this.missionErrorCode(missionId, m);
+        throw new SmokeFailure(`mission ended ${status} (${code ?? 'no error code'}: ${m.error_message ?? ''}), expected ${expected}`);
       }
       check(Date.now() < deadline, `mission still ${status} after ${PROVISION_WAIT_MS} ms`);
       await sleep(200);
@@ -191,7 +269,7 @@ class Smoke {
   async cleanup(): Promise<void> {
     if (this.accounts.length === 0) return;
     const instances = await this.db.query<{ provider_instance_id: string }>(
-      'SELECT provider_instance_id FROM system_node_instances WHERE account_id = ANY($1::uuid[]) AND provider_instance_id IS NOT NULL',
+      `SELECT ${this.cloudId.read} AS provider_instance_id FROM system_node_instances WHERE account_id = ANY($1::uuid[]) AND ${this.cloudId.read} IS NOT NULL`,
       [this.accounts],
     );
     let deleted = 0;
@@ -214,12 +292,14 @@ class Smoke {
 }
 
 async function run(smoke: Smoke): Promise<void> {
-  const { config, api, db } = smoke;
+  const { config, api, db, variants } = smoke;
+  const monthly = variants('cost_730h') ? 5.11 : 5.04;
+  const started = new Date();
 
-  await smoke.step('stack is up: /up, worker health, emulators', async () => {
+  await smoke.step(`stack is up: /up, worker ${variants('worker_command') ? 'state command' : 'health'}, emulators`, async () => {
+    await smoke.workerRunning();
     for (const url of [
       `${config.baseUrl}/up`,
-      config.workerHealthUrl,
       `${smoke.vultrOrigin}/__emulator/health`,
       `${config.stripeApiBase}/__emulator/health`,
     ]) {
@@ -263,9 +343,9 @@ async function run(smoke: Smoke): Promise<void> {
     return answer;
   });
 
-  await smoke.step('compose → 1 step (3→1 collapse), $5.04/mo, low risk', async () => {
+  await smoke.step(`compose → 1 step (3→1 collapse), $${monthly}/mo, low risk`, async () => {
     const plan = await smoke.compose(owner, first.missionId);
-    same(plan.dag?.step_count, 1, 'dag.step_count');
+    same(smoke.stepCount(plan), 1, 'step count');
     same(plan.dag?.nodes?.length, 1, 'dag.nodes.length');
     same(plan.dag?.nodes?.[0]?.skill, 'provision_full_stack', 'the step skill');
     same(
@@ -273,22 +353,31 @@ async function run(smoke: Smoke): Promise<void> {
       [3, 1],
       'step_collapse original → collapsed',
     );
-    near(plan.cost_estimate?.monthly_usd, 5.04, 'cost_estimate.monthly_usd');
+    near(plan.cost_estimate?.monthly_usd, monthly, 'cost_estimate.monthly_usd');
+    same(
+      (plan.cost_estimate?.lines as Json[]).map((l) => l.name),
+      [variants('cost_730h') ? 'us-east-1 tiny' : 'us-east-1 vc2-1c-1gb'],
+      'cost line names',
+    );
     same(plan.risk?.severity, 'low', 'risk.severity');
     const mission = await api.data('GET', `/ai/missions/${first.missionId}`, 200, { token: owner.token });
-    same((mission.mission ?? mission).plan?.dag?.step_count, 1, 'GET mission: plan.dag.step_count');
+    if (variants('mission_api_core')) {
+      same(Object.keys(mission), ['mission'], 'GET mission: data keys');
+      same(mission.mission.configuration?.plan, { plan_id: plan.plan_id }, 'GET mission: configuration.plan');
+      same(mission.mission.current_phase, 'plan_review', 'GET mission: current_phase');
+      same(plan.mission_id, first.missionId, 'plan.mission_id');
+    } else {
+      same(mission.plan?.dag?.step_count, 1, 'GET mission: plan.dag.step_count');
+    }
   });
 
   const approvedAt = new Date().toISOString();
-  await smoke.step('approve → 202', async () => {
-    const data = await api.data('POST', `/ai/missions/${first.missionId}/approve`, 202, { token: owner.token });
-    same(data.status, 'approved', 'approve status');
-  });
+  await smoke.step(`approve → ${variants('paywall_in_chat') ? '200 with the mission' : '202'}`, () => smoke.approve(owner, first.missionId));
 
   const instance = await smoke.step('NodeInstance running on Vultr (ewr, vc2-1c-1gb)', async () => {
     await smoke.waitForMission(owner, first.missionId, 'completed');
     const rows = await db.query<{ id: string; status: string; provider_instance_id: string | null }>(
-      'SELECT id, status, provider_instance_id FROM system_node_instances WHERE mission_id = $1',
+      `SELECT id, status, ${smoke.cloudId.read} AS provider_instance_id FROM system_node_instances WHERE mission_id = $1`,
       [first.missionId],
     );
     same(rows.rows.length, 1, 'NodeInstances of the mission');
@@ -307,25 +396,41 @@ async function run(smoke: Smoke): Promise<void> {
     same(usage.rows, [{ event: 'running', status: 'pending' }], 'usage records');
   });
 
-  await smoke.step('live spend run-rate $5.04/mo from usage records', async () => {
+  await smoke.step(`live spend run-rate $${monthly}/mo from usage records`, async () => {
     const spend = await api.data('GET', '/billing/spend', 200, { token: owner.token });
-    near(spend.monthly_run_rate_usd, 5.04, 'monthly_run_rate_usd');
+    near(spend.monthly_run_rate_usd, monthly, 'monthly_run_rate_usd');
     same(spend.source, 'usage_records', 'spend source');
   });
 
-  await smoke.step('second bot host → 402 upgrade_required, no Vultr call', async () => {
+  const paywall = variants('paywall_in_chat') ? 'approve 200, the worker posts the paywall in the chat' : '402 upgrade_required';
+  await smoke.step(`second bot host → ${paywall}, no Vultr call`, async () => {
     const second = await smoke.prompt(owner, conversationId, SECOND_PROMPT);
     check(second.missionId !== first.missionId, 'the second prompt reused the first mission');
     await smoke.compose(owner, second.missionId);
     const since = new Date().toISOString();
-    const answer = await api.call('POST', `/ai/missions/${second.missionId}/approve`, { token: owner.token });
-    same(answer.status, 402, 'approve status');
-    same(answer.body.error?.code, 'upgrade_required', 'error.code');
-    same(answer.body.error?.details?.reason, 'max_node_instances', 'details.reason');
-    same(answer.body.error?.details?.plan_slug, 'free', 'details.plan_slug');
-    same(answer.body.error?.details?.limits, { max_node_instances: 1, max_monthly_provisioning_usd: 20 }, 'details.limits');
-    same(answer.body.error?.details?.current_usage?.node_instance_count, 1, 'details.current_usage.node_instance_count');
-    near(answer.body.error?.details?.current_usage?.monthly_provisioning_usd, 5.04, 'details.current_usage.monthly_provisioning_usd');
+    if (variants('paywall_in_chat')) {
+      await smoke.approve(owner, second.missionId);
+      await smoke.waitForMission(owner, second.missionId, 'failed');
+      same(await smoke.missionErrorCode(second.missionId, {}), 'upgrade_required', 'mission error_code (database)');
+      const { messages } = await api.data('GET', `/ai/conversations/${conversationId}/messages`, 200, { token: owner.token });
+      const last = (messages as Json[]).at(-1)!;
+      same(last.role, 'assistant', 'the last chat message’s role');
+      same(
+        last.metadata?.upgrade_required,
+        { requires_upgrade: true, reason: 'max_active_instances_exceeded', cap: 1, upgrade_url: '/checkout?plan=pro_cloud' },
+        'metadata.upgrade_required',
+      );
+    } else {
+      const answer = await api.call('POST', `/ai/missions/${second.missionId}/approve`, { token: owner.token });
+      same(answer.status, 402, 'approve status');
+      const error = smoke.errorOf(answer);
+      same(error.code, 'upgrade_required', 'error code');
+      same(error.details?.reason, 'max_node_instances', 'details.reason');
+      same(error.details?.plan_slug, 'free', 'details.plan_slug');
+      same(error.details?.limits, { max_node_instances: 1, max_monthly_provisioning_usd: 20 }, 'details.limits');
+      same(error.details?.current_usage?.node_instance_count, 1, 'details.current_usage.node_instance_count');
+      near(error.details?.current_usage?.monthly_provisioning_usd, monthly, 'details.current_usage.monthly_provisioning_usd');
+    }
     const instances = await db.query('SELECT 1 FROM system_node_instances WHERE mission_id = $1', [second.missionId]);
     same(instances.rowCount, 0, 'NodeInstances of the refused mission');
     same(await smoke.instancePostsSince(since), 0, 'POST /v2/instances since the refused approve');
@@ -335,7 +440,10 @@ async function run(smoke: Smoke): Promise<void> {
   await smoke.step('compute + database + network prompt → 3 steps, no collapse', async () => {
     const third = await smoke.prompt(owner, conversationId, THREE_COMPONENT_PROMPT);
     const plan = await smoke.compose(owner, third.missionId);
-    same(plan.dag?.step_count, 3, 'dag.step_count');
+    same(smoke.stepCount(plan), 3, 'step count');
+    if (variants('mission_api_core')) {
+      same(plan.dag?.edges, [{ source: 'step-1', target: 'step-2' }, { source: 'step-2', target: 'step-3' }], 'dag.edges (source/target)');
+    }
     same(
       (plan.dag?.nodes as Json[]).map((n) => n.skill).sort(),
       ['provision_compute', 'provision_database', 'provision_network'],
@@ -360,13 +468,13 @@ async function run(smoke: Smoke): Promise<void> {
     const conversation = await smoke.conversation(other.identity);
     const mission = await smoke.prompt(other.identity, conversation, DISCORD_PROMPT);
     await smoke.compose(other.identity, mission.missionId);
-    await api.data('POST', `/ai/missions/${mission.missionId}/approve`, 202, { token: other.identity.token });
+    await smoke.approve(other.identity, mission.missionId);
     const failed = await smoke.waitForMission(other.identity, mission.missionId, 'failed');
-    same(failed.error_code ?? failed.error?.code, 'credentials_invalid', 'mission error_code');
+    same(await smoke.missionErrorCode(mission.missionId, failed), 'credentials_invalid', 'mission error_code');
     const usage = await db.query('SELECT 1 FROM billing_provisioning_usage_records WHERE account_id = $1', [other.identity.accountId]);
     same(usage.rowCount, 0, 'usage records of the failed account');
     const instances = await db.query<{ status: string; provider_instance_id: string | null }>(
-      'SELECT status, provider_instance_id FROM system_node_instances WHERE account_id = $1',
+      `SELECT status, ${smoke.cloudId.read} AS provider_instance_id FROM system_node_instances WHERE account_id = $1`,
       [other.identity.accountId],
     );
     same(instances.rows, [{ status: 'error', provider_instance_id: null }], 'NodeInstances of the failed account');
@@ -376,18 +484,56 @@ async function run(smoke: Smoke): Promise<void> {
     );
     same(credential.rows.map((r) => r.consecutive_failures), [1], 'consecutive_failures of the invalid key');
   });
+
+  await smoke.step(`an unknown mission → 404 in the ${variants('errors_flat') ? 'flat' : 'nested'} error envelope`, async () => {
+    const answer = await api.call('GET', `/ai/missions/00000000-0000-4000-8000-000000000000`, { token: owner.token });
+    same(answer.status, 404, 'status');
+    same(smoke.errorOf(answer).code, 'not_found', 'error code');
+  });
+
+  const logs = join(fromRepoRoot(config.stackDir), 'logs');
+  const journal = variants('log_journald');
+  await smoke.step(`backend log: ${journal ? 'journald lines in backend.journal, no backend.log' : 'JSON lines in backend.log'}, no 5xx`, async () => {
+    const file = join(logs, journal ? 'backend.journal' : 'backend.log');
+    check(existsSync(file), `${file} does not exist`);
+    check(!existsSync(join(logs, journal ? 'backend.log' : 'backend.journal')), `${journal ? 'backend.log' : 'backend.journal'} was written too`);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const since = started.getTime() - 1_000;
+    const statuses: number[] = [];
+    for (const line of lines) {
+      if (journal) {
+        const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\+0000 \S+ puma\[\d+\]: (.*)$/.exec(line);
+        check(m, `not a journald short-iso line: ${line.slice(0, 160)}`);
+        const completed = /^Completed (\d{3}) /.exec(m[2]!);
+        if (completed && Date.parse(`${m[1]}Z`) >= since - 1_000) statuses.push(Number(completed[1]));
+      } else {
+        const entry = JSON.parse(line) as { time?: number; statusCode?: number };
+        if (entry.statusCode !== undefined && (entry.time ?? 0) >= since) statuses.push(entry.statusCode);
+      }
+    }
+    check(statuses.length > 10, `only ${statuses.length} answered requests logged since the smoke started`);
+    same(statuses.filter((s) => s >= 500), [], '5xx answers since the smoke started');
+  });
+}
+
+function variantsFrom(argv: string[], config: StackConfig): VariantName[] {
+  const flag = argv.find((arg) => arg.startsWith('--variants='));
+  const list = flag === undefined ? config.variants : flag.slice('--variants='.length);
+  return list === 'all' ? (Object.keys(VARIANTS) as VariantName[]) : parseVariants(list);
 }
 
 async function main(): Promise<number> {
   let config: StackConfig;
+  let variants: VariantName[];
   try {
     config = loadStackConfig();
+    variants = variantsFrom(process.argv.slice(2), config);
   } catch (error) {
     console.error(`smoke: ${(error as Error).message}`);
     return 2;
   }
-  console.log(`API smoke against ${config.baseUrl}`);
-  const smoke = new Smoke(config);
+  console.log(`API smoke against ${config.baseUrl}${variants.length > 0 ? ` (variants: ${variants.join(', ')})` : ''}`);
+  const smoke = new Smoke(config, variantsOf(variants));
   const started = performance.now();
   let ok = true;
   try {

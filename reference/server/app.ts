@@ -9,11 +9,13 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type Stripe from 'stripe';
-import type { StackConfig } from '../lib/config';
+import { workerProbeUrl, type StackConfig } from '../lib/config';
 import { hasFault } from '../lib/faults';
+import { hasVariant, VARIANTS, type VariantName, type Variants } from '../lib/variants';
 import type { RouteContext } from './context';
-import { ApiError, errorBody, errorHandler } from './http/errors';
-import { RequestLog } from './http/request-log';
+import { ApiError, errorBody, errorHandler, type ErrorStyle } from './http/errors';
+import { JournalLog } from './http/journal-log';
+import { RequestLog, type BackendLog } from './http/request-log';
 import { isPageRequest, registerWebUi, sendShell, webUiAvailable } from './http/web';
 import { MissionEventHub } from './mission-events';
 import { registerAiRoutes } from './routes/ai';
@@ -35,7 +37,7 @@ export type AppDeps = {
   /** pg-boss (or anything with its `send`); approve enqueues the provisioning job through it. */
   queue: Queue;
   stripe: Stripe;
-  /** Default: GET config.workerHealthUrl with a 1 s timeout. */
+  /** Default: GET the worker's internal probe (lib/config.ts workerProbeUrl) with a 1 s timeout. */
   workerHealthy?: () => Promise<boolean>;
   /** Default: a hub with its own LISTEN connection to config.databaseUrl. */
   missionEvents?: MissionEventHub;
@@ -43,10 +45,12 @@ export type AppDeps = {
   streamTickets?: StreamTickets;
   /** Default: reference/web/dist; null serves no UI. */
   webDistDir?: string | null;
-  /** Default: <STACK_DIR>/logs/backend.log; null writes no log. */
+  /** Default: <STACK_DIR>/logs/backend.log (backend.journal under log_journald); null writes no log. */
   logFile?: string | null;
   /** Default: the process's STACK_FAULTS. */
   faults?: Faults;
+  /** Default: the process's STACK_VARIANTS. */
+  variants?: Variants;
   now?: () => Date;
   heartbeatMs?: number;
 };
@@ -64,16 +68,28 @@ export function workerHealthCheck(url: string): () => Promise<boolean> {
 }
 
 /** Router-level rejections (malformed URL encoding, an over-long path segment) get the envelope too. */
-function routerError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const apiError =
-    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new ApiError(404, 'not_found', 'The requested resource was not found')
-      : new ApiError(400, 'bad_request', 'The request URL is malformed');
-  void reply.status(apiError.statusCode).send(errorBody(apiError));
+function routerError(style: ErrorStyle) {
+  return (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+    const apiError =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new ApiError(404, 'not_found', 'The requested resource was not found')
+        : new ApiError(400, 'bad_request', 'The request URL is malformed');
+    void reply.status(apiError.statusCode).send(errorBody(apiError, style));
+  };
+}
+
+/** The JSON log in backend.log, or under `log_journald` the journal lines in backend.journal (and no backend.log). */
+function backendLog(deps: AppDeps, variants: Variants): BackendLog {
+  const journald = variants('log_journald');
+  const file = deps.logFile === undefined ? join(deps.config.stackDir, 'logs', journald ? 'backend.journal' : 'backend.log') : deps.logFile;
+  return journald ? new JournalLog(file, deps.now) : new RequestLog(file);
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const log = new RequestLog(deps.logFile === undefined ? join(deps.config.stackDir, 'logs', 'backend.log') : deps.logFile);
+  const variants = deps.variants ?? hasVariant;
+  const activeVariants = (Object.keys(VARIANTS) as VariantName[]).filter((name) => variants(name));
+  const errorStyle: ErrorStyle = variants('errors_flat') ? 'flat' : 'nested';
+  const log = backendLog(deps, variants);
   const ownsHub = !deps.missionEvents;
   const ctx: RouteContext = {
     config: deps.config,
@@ -81,7 +97,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     queue: deps.queue,
     stripe: deps.stripe,
     faults: deps.faults ?? hasFault,
-    workerHealthy: deps.workerHealthy ?? workerHealthCheck(deps.config.workerHealthUrl),
+    variants,
+    errorStyle,
+    workerHealthy: deps.workerHealthy ?? workerHealthCheck(workerProbeUrl(deps.config.workerHealthUrl)),
     missionEvents: deps.missionEvents ?? new MissionEventHub(deps.config.databaseUrl),
     streamTickets: deps.streamTickets ?? new StreamTickets(),
     log,
@@ -96,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-    frameworkErrors: routerError,
+    frameworkErrors: routerError(errorStyle),
   });
   app.decorateRequest('auth', null);
 
@@ -112,11 +130,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     json(request, text, done);
   });
 
-  app.setErrorHandler(errorHandler((request, error) => log.bug(request, error)));
+  app.setErrorHandler(errorHandler((request, error) => log.bug(request, error), errorStyle));
   app.setNotFoundHandler((request, reply) => {
-    if (isPageRequest(request)) return sendShell(reply, webDist);
-    return reply.status(404).send(errorBody(new ApiError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)));
+    if (isPageRequest(request)) return sendShell(reply, webDist, activeVariants);
+    return reply
+      .status(404)
+      .send(errorBody(new ApiError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`), errorStyle));
   });
+  app.addHook('onRequest', async (request) => log.started(request));
   app.addHook('onResponse', async (request, reply) => log.request(request, reply));
   // Event streams never end on their own; close them so shutdown does not wait on them.
   app.addHook('preClose', async () => {
@@ -138,6 +159,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
-  if (webUiAvailable(webDist)) await registerWebUi(app, webDist);
+  if (webUiAvailable(webDist)) await registerWebUi(app, webDist, activeVariants);
   return app;
 }

@@ -172,6 +172,14 @@ describe('billing', () => {
     expect(body(status).data.redirect_to).toBe('/settings/billing');
   });
 
+  it('lands the checkout return on /app/system/provision under the route_core variant', async () => {
+    const core = await h.app({ variants: ['route_core'] });
+    const who = await registerUser(core, 'route-core');
+    const created = await core.inject({ method: 'POST', url: '/api/v1/billing/checkout_sessions', headers: who.auth, payload: { plan_slug: 'free' } });
+    const status = await sessionStatus(who, body(created).data.session_id, core);
+    expect(body(status).data.redirect_to).toBe('/app/system/provision');
+  });
+
   it('answers 502 stripe_unavailable when Stripe cannot be reached', async () => {
     const config = readStackConfig({ ...envOf(h), STRIPE_API_BASE: 'http://127.0.0.1:9' });
     const offline = await h.app({ config, stripe: createStripeClient(config) });

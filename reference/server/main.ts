@@ -5,6 +5,7 @@
 import { readStackConfig, portOf } from '../lib/config';
 import { hashPassword } from '../lib/crypto';
 import { parseFaults } from '../lib/faults';
+import { parseVariants } from '../lib/variants';
 import { createBoss, ensureQueues } from '../lib/queue';
 import { createPool } from '../db/pool';
 import { startGate } from '../stack/start-gate';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const config = readStackConfig();
   // Unknown fault names stop the start here, with the list of known ones.
   const faults = parseFaults(config.faults);
+  const variants = parseVariants(config.variants);
 
   const pool = createPool(config.databaseUrl);
   // Sends on the server's own pool; the worker runs the queue's maintenance and clock.
@@ -38,7 +40,8 @@ async function main(): Promise<void> {
   await boss.start();
   await ensureQueues(boss);
   await app.listen({ host: '127.0.0.1', port: portOf(config.baseUrl) });
-  console.log(`api ready on ${config.baseUrl}${faults.length > 0 ? ` (faults: ${faults.join(', ')})` : ''}`);
+  const switches = [faults.length > 0 ? `faults: ${faults.join(', ')}` : '', variants.length > 0 ? `variants: ${variants.join(', ')}` : ''].filter(Boolean);
+  console.log(`api ready on ${config.baseUrl}${switches.length > 0 ? ` (${switches.join('; ')})` : ''}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

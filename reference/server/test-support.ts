@@ -10,6 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type PgBoss from 'pg-boss';
 import { readStackConfig, type StackConfig } from '../lib/config';
 import type { FaultName } from '../lib/faults';
+import { variantsOf, type VariantName } from '../lib/variants';
 import { createBoss, ensureQueues } from '../lib/queue';
 import { startTestDatabase, type TestDatabase } from '../db/test-database';
 import { startStripeEmulator, type StripeEmulator } from '../emulators/stripe/server';
@@ -42,13 +43,14 @@ export type Harness = {
   stripe: StripeEmulator | null;
   boss: PgBoss;
   stackDir: string;
-  /** An app on the shared database with these faults on (and the worker up unless told otherwise). */
-  app(options?: { faults?: FaultName[]; workerUp?: () => boolean } & Omit<Partial<AppDeps>, 'faults'>): Promise<FastifyInstance>;
+  /** An app on the shared database with these faults and variants on (and the worker up unless told otherwise). */
+  app(options?: { faults?: FaultName[]; variants?: VariantName[]; workerUp?: () => boolean } & Omit<Partial<AppDeps>, 'faults' | 'variants'>): Promise<FastifyInstance>;
   stop(): Promise<void>;
 };
 
-export async function startHarness(options: { stripe?: boolean; appPort?: number } = {}): Promise<Harness> {
-  const db = await startTestDatabase();
+export async function startHarness(options: { stripe?: boolean; appPort?: number; variants?: VariantName[] } = {}): Promise<Harness> {
+  // Variants with a schema change (cloud_id_in_config) shape the test database when it is created.
+  const db = await startTestDatabase({ variants: options.variants });
   const stackDir = mkdtempSync(join(tmpdir(), 'm1-server-test-'));
   const appPort = options.appPort ?? (await freePort());
   const stripe = options.stripe
@@ -84,7 +86,7 @@ export async function startHarness(options: { stripe?: boolean; appPort?: number
     stripe,
     boss,
     stackDir,
-    async app({ faults = [], workerUp = () => true, ...overrides } = {}) {
+    async app({ faults = [], variants = [], workerUp = () => true, ...overrides } = {}) {
       const on = new Set<FaultName>(faults);
       const app = await buildApp({
         config,
@@ -95,6 +97,7 @@ export async function startHarness(options: { stripe?: boolean; appPort?: number
         webDistDir: null,
         logFile: null,
         faults: (name) => on.has(name),
+        variants: variantsOf(variants),
         ...overrides,
       });
       apps.push(app);

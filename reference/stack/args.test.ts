@@ -3,7 +3,7 @@ import { parseArgs, USAGE, UsageError } from './args';
 
 describe('parseArgs', () => {
   it('defaults to a plain start with no fault flag', () => {
-    expect(parseArgs([])).toEqual({ faults: undefined, fresh: false, stop: false, forget: false, help: false });
+    expect(parseArgs([])).toEqual({ faults: undefined, variants: undefined, fresh: false, stop: false, forget: false, help: false, listVariants: false });
   });
 
   it('reads --fresh, --faults=a,b and --faults a,b', () => {
@@ -30,6 +30,27 @@ describe('parseArgs', () => {
     expect(parseArgs(['--forget'])).toMatchObject({ forget: true, stop: false });
     expect(() => parseArgs(['--forget', '--fresh'])).toThrow('--forget takes no other flag');
     expect(() => parseArgs(['--stop', '--forget'])).toThrow('--forget already stops the stack');
+  });
+
+  it('reads --variants=a,b and --variants a,b beside --faults and --fresh', () => {
+    expect(parseArgs(['--fresh', '--faults=cost_730h', '--variants=cost_730h,route_core'])).toMatchObject({
+      fresh: true,
+      faults: ['cost_730h'],
+      variants: ['cost_730h', 'route_core'],
+    });
+    expect(parseArgs(['--variants', 'errors_flat']).variants).toEqual(['errors_flat']);
+    expect(parseArgs(['--variants=']).variants).toEqual([]);
+  });
+
+  it('rejects an unknown variant, listing the known ones', () => {
+    expect(() => parseArgs(['--variants=route_core,nope'])).toThrow(UsageError);
+    expect(() => parseArgs(['--variants=route_core,nope'])).toThrow(/unknown variant\(s\): nope; known: route_core, cost_730h, .*log_journald/);
+    expect(() => parseArgs(['--variants'])).toThrow(/--variants expects a comma list/);
+    expect(() => parseArgs(['--stop', '--variants=route_core'])).toThrow(/--stop takes no other flag/);
+  });
+
+  it('reads --list-variants', () => {
+    expect(parseArgs(['--list-variants']).listVariants).toBe(true);
   });
 
   it('takes --stop alone', () => {

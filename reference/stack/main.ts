@@ -8,8 +8,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { portOf, type StackConfig } from '../lib/config';
+import { portOf, workerProbeUrl, type StackConfig } from '../lib/config';
 import { parseFaults, type FaultName } from '../lib/faults';
+import { parseVariants, variantList, type VariantName } from '../lib/variants';
 import { parseArgs, USAGE, UsageError, type StackArgs } from './args';
 import { bundleEntries } from './bundle';
 import { CHILD_GUARD_FILE, ManagedChild, waitHealthy } from './children';
@@ -27,6 +28,11 @@ const CHILD_STOP_GRACE_MS = 5_000;
 const CHILD_NODE_ARGS = ['--enable-source-maps'];
 /** Faults that change what migrate/seed write: they only bite on a database created with them. */
 const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits', 'ai_quota_exhausted'];
+/** Variants that change the schema: like the database faults, they only bite on a new database. */
+const DATABASE_VARIANTS: VariantName[] = ['cloud_id_in_config'];
+
+/** Faults and variants the stack starts with. */
+type Switches = { faults: FaultName[]; variants: VariantName[] };
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -55,7 +61,8 @@ function partsOf(config: StackConfig): Part[] {
       port: portOf(config.stripeApiBase),
       healthUrl: `${config.stripeApiBase}/__emulator/health`,
     },
-    { name: 'worker', variable: 'WORKER_HEALTH_URL', url: config.workerHealthUrl, port: portOf(config.workerHealthUrl), healthUrl: config.workerHealthUrl },
+    // The stack's own probe path: it answers whether or not the worker_command variant hides /health.
+    { name: 'worker', variable: 'WORKER_HEALTH_URL', url: config.workerHealthUrl, port: portOf(config.workerHealthUrl), healthUrl: workerProbeUrl(config.workerHealthUrl) },
   ];
 }
 
@@ -158,12 +165,12 @@ class Stack {
 }
 
 /** Returns a note on how the embedded cluster came to be, when this start created it. */
-async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: Stack, stackDir: string, logsDir: string): Promise<string | undefined> {
+async function prepareDatabase(config: StackConfig, { faults, variants }: Switches, stack: Stack, stackDir: string, logsDir: string): Promise<string[]> {
   // Not needed before Postgres is up: loaded while it initialises rather than ahead of its start.
   const tools = Promise.all([import('../db/migrate'), import('../db/pool'), import('../lib/queue')]);
   // Awaited below; should Postgres fail first, a failed load must not count as unhandled.
   tools.catch(() => undefined);
-  let note: string | undefined;
+  const notes: string[] = [];
   if (config.embeddedDatabase) {
     const started = performance.now();
     stack.database = await startEmbeddedPostgres({
@@ -171,15 +178,26 @@ async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: 
       databaseUrl: config.databaseUrl,
       logFile: join(logsDir, 'postgres.log'),
     });
-    if (stack.database.initialised) note = `Postgres: new cluster (initdb) up in ${Math.round(performance.now() - started)} ms`;
+    if (stack.database.initialised) notes.push(`Postgres: new cluster (initdb) up in ${Math.round(performance.now() - started)} ms`);
   }
   // The application's schema and pg-boss's own (its tables, then the queues, which must exist
   // before the API server sends or the worker polls) are independent: built side by side.
-  const [{ migrate, seed }, { createPool }, { createBoss, ensureQueues }] = await tools;
+  const [{ migrate, seed, appliedVariantMigrations }, { createPool }, { createBoss, ensureQueues }] = await tools;
   const pool = createPool(config.databaseUrl, 3);
   const boss = createBoss(config.databaseUrl, { pool, sendOnly: true });
   const application = async () => {
-    await migrate(pool, { leavePending: faults.includes('pending_migration') ? ['0004'] : [] });
+    await migrate(pool, { leavePending: faults.includes('pending_migration') ? ['0004'] : [], variants });
+    // A schema variant is fixed when the database is created: a start that disagrees with the
+    // database would fail on its first NodeInstance, so it stops here instead, saying why.
+    const carried = await appliedVariantMigrations(pool);
+    for (const name of DATABASE_VARIANTS) {
+      if (variants.includes(name) && !carried.includes(name)) {
+        throw new Error(`variant ${name} changes the schema, and this database was created without it: add --fresh`);
+      }
+      if (!variants.includes(name) && carried.includes(name)) {
+        throw new Error(`this database was created with variant ${name}: name it again (--variants=${name}) or add --fresh`);
+      }
+    }
     await seed(pool, {
       vultrApiKey: config.vultrApiKey,
       credentialsEncryptionKey: config.credentialsEncryptionKey,
@@ -203,7 +221,7 @@ async function prepareDatabase(config: StackConfig, faults: FaultName[], stack: 
     const error = (failed as PromiseRejectedResult).reason as Error;
     throw new Error(`preparing the database at ${redact(config.databaseUrl)}: ${error.message}`, { cause: error });
   }
-  return note;
+  return notes;
 }
 
 async function prepareWeb(logsDir: string): Promise<string> {
@@ -230,7 +248,8 @@ async function bundleChildren(stackDir: string): Promise<{ outputs: Map<string, 
   }
 }
 
-async function startStack(args: StackArgs, config: StackConfig, faults: FaultName[], stackDir: string): Promise<number> {
+async function startStack(args: StackArgs, config: StackConfig, switches: Switches, stackDir: string): Promise<number> {
+  const { faults, variants } = switches;
   const began = performance.now();
   const emulated = emulatorPlan(faults, process.env, config);
   const notStarted = new Set([
@@ -256,7 +275,9 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
   const healthy = listening.every(Boolean) && (await Promise.all(parts.map((p) => isHealthy(p.healthUrl)))).every(Boolean);
   if (healthy) {
     say(`stack already running at ${config.baseUrl}`);
-    if (args.faults?.length || args.fresh) say('note: --faults/--fresh ignored; stop it first (npm run stack -- --stop) to restart with them');
+    if (args.faults?.length || args.variants?.length || args.fresh) {
+      say('note: --faults/--variants/--fresh ignored; stop it first (npm run stack -- --stop) to restart with them');
+    }
     return 0;
   }
 
@@ -325,6 +346,7 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     DATABASE_URL: config.databaseUrl,
     STACK_DIR: stackDir,
     STACK_FAULTS: faults.join(','),
+    STACK_VARIANTS: variants.join(','),
     VULTR_API_KEY: config.vultrApiKey,
     VULTR_EMULATOR_KEYS: process.env.VULTR_EMULATOR_KEYS || config.vultrApiKey,
     VULTR_FAULTS: emulated.vultrFaults,
@@ -354,8 +376,8 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
     // Postgres first: its initdb is the longest step of a cold start. Nothing else needs the
     // database: the API server and the worker are started as soon as their bundles exist, load
     // their code while Postgres initialises, and are released (start-gate.ts) once it is ready.
-    const database = prepareDatabase(config, faults, stack, stackDir, logsDir).then((note) => {
-      if (note) notes.push(note);
+    const database = prepareDatabase(config, switches, stack, stackDir, logsDir).then((databaseNotes) => {
+      notes.push(...databaseNotes);
       return performance.now() - began;
     });
     const bundling = bundleChildren(stackDir).then((bundles) => {
@@ -405,10 +427,19 @@ async function startStack(args: StackArgs, config: StackConfig, faults: FaultNam
   say(`  web + API  ${config.baseUrl}`);
   say(`  Vultr      ${emulated.vultr ? config.vultrApiUrl : 'not started (fault vultr_unreachable)'}`);
   say(`  Stripe     ${emulated.stripe ? config.stripeApiBase : 'not started (fault stripe_unreachable)'}`);
-  say(`  worker     ${faults.includes('worker_not_started') ? 'not started (fault worker_not_started)' : config.workerHealthUrl}`);
+  say(
+    `  worker     ${
+      faults.includes('worker_not_started')
+        ? 'not started (fault worker_not_started)'
+        : variants.includes('worker_command')
+          ? 'no health URL (variant worker_command): npm run --silent worker-state --workspace reference'
+          : config.workerHealthUrl
+    }`,
+  );
   say(`  Postgres   ${redact(config.databaseUrl)}${stack.database ? ` (embedded, data in ${stack.database.home.dataDir}${stack.database.home.runAs ? `, run as ${stack.database.home.runAs.name}` : ''})` : ''}`);
-  say(`  logs       ${logsDir}`);
+  say(`  logs       ${logsDir}${variants.includes('log_journald') ? ` (backend: cat ${join(logsDir, 'backend.journal')})` : ''}`);
   say(`  faults     ${faults.length > 0 ? faults.join(', ') : 'none'}`);
+  say(`  variants   ${variants.length > 0 ? variants.join(', ') : 'none'}`);
   say(`stack ready in ${Math.round(performance.now() - began)} ms (${phases}; stop: Ctrl+C or npm run stack -- --stop)`);
   // Children and Postgres keep the event loop alive until shutdown exits.
   return new Promise<number>(() => undefined);
@@ -429,12 +460,16 @@ async function main(argv: string[]): Promise<number> {
     say(USAGE);
     return 0;
   }
+  if (args.listVariants) {
+    say(variantList());
+    return 0;
+  }
 
   let config: StackConfig;
-  let faults: FaultName[];
+  let switches: Switches;
   try {
     config = loadStackConfig();
-    faults = args.faults ?? parseFaults(config.faults);
+    switches = { faults: args.faults ?? parseFaults(config.faults), variants: args.variants ?? parseVariants(config.variants) };
   } catch (error) {
     for (const line of (error as Error).message.split('\n')) fail(line);
     return 2;
@@ -446,7 +481,7 @@ async function main(argv: string[]): Promise<number> {
     return args.forget ? forgetStack(stackDir) : tidyAfterStop();
   }
   mkdirSync(stackDir, { recursive: true });
-  return startStack(args, config, faults, stackDir);
+  return startStack(args, config, switches, stackDir);
 }
 
 main(process.argv.slice(2)).then(

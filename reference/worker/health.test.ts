@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../db/pool';
 import { startTestDatabase, type TestDatabase } from '../db/test-database';
 import { createBoss, ensureQueues, QUEUES } from '../lib/queue';
+import { WORKER_PROBE_PATH } from '../lib/config';
 import { startHealthServer, type HealthDeps } from './health';
+import { METER_JOB_CLASS, workerState } from './state';
 
 let db: TestDatabase;
 let boss: PgBoss;
@@ -92,5 +94,33 @@ describe('worker health server', () => {
       dead.server.close();
       await deadPool.end();
     }
+  });
+});
+
+describe('the worker_command variant', () => {
+  it('takes /health away but keeps the stack’s own probe and the meter trigger', async () => {
+    const hidden = await startHealthServer({ ...depsFor(db.pool), publicHealth: false }, 0);
+    const at = `http://127.0.0.1:${hidden.port}`;
+    try {
+      expect((await fetch(`${at}/health`)).status).toBe(404);
+      const probe = await fetch(`${at}${WORKER_PROBE_PATH}`);
+      expect(probe.status).toBe(200);
+      expect(await probe.json()).toMatchObject({ status: 'ok' });
+      const trigger = await fetch(`${at}/jobs/meter`, { method: 'POST', body: '{}' });
+      expect(trigger.status).toBe(202);
+    } finally {
+      hidden.server.close();
+    }
+  });
+
+  it('answers the probe path beside /health with no variant named', async () => {
+    expect((await fetch(`${base}${WORKER_PROBE_PATH}`)).status).toBe(200);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+  });
+
+  it('prints worker state as {"running", "failed":{"BillingProvisioningMeterJob": n}}', async () => {
+    const failedMeters = (await (await fetch(`${base}/health`)).json()).failed[QUEUES.meter] as number;
+    expect(await workerState(db.pool, async () => true)).toEqual({ running: true, failed: { [METER_JOB_CLASS]: failedMeters } });
+    expect(await workerState(db.pool, async () => false)).toEqual({ running: false, failed: { BillingProvisioningMeterJob: failedMeters } });
   });
 });

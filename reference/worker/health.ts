@@ -1,10 +1,13 @@
 /**
  * The worker's health endpoint (CONTRACT 6.9) and a loopback-only trigger for the meter job, so
- * the self-test and the suite can run the daily job now instead of waiting for its schedule.
+ * the self-test and the suite can run the daily job now instead of waiting for its schedule. The
+ * same report also answers on the stack's own probe path (WORKER_PROBE_PATH), which stays when the
+ * `worker_command` variant takes the public `/health` away.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
+import { WORKER_PROBE_PATH } from '../lib/config';
 import { QUEUES } from '../lib/queue';
 
 export type JobState = { state: string; output: unknown };
@@ -17,6 +20,8 @@ export type HealthDeps = {
   jobState(id: string): Promise<JobState | null>;
   /** How long a health probe may wait for the database before answering 503. */
   dbTimeoutMs?: number;
+  /** False under the `worker_command` variant: public Powernode has no worker health URL. */
+  publicHealth?: boolean;
 };
 
 export type HealthReport = {
@@ -98,7 +103,7 @@ async function handle(deps: HealthDeps, req: IncomingMessage, res: ServerRespons
   if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) return send(res, 403, { error: 'loopback only' });
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 
-  if (url.pathname === '/health') {
+  if (url.pathname === WORKER_PROBE_PATH || (url.pathname === '/health' && deps.publicHealth !== false)) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'use GET' });
     try {
       return send(res, 200, await withTimeout(healthReport(deps.pool, deps.schema), deps.dbTimeoutMs ?? 2_000));

@@ -8,6 +8,7 @@ import type PgBoss from 'pg-boss';
 import { createPool } from '../db/pool';
 import { portOf, readStackConfig, type StackConfig } from '../lib/config';
 import { parseFaults } from '../lib/faults';
+import { hasVariant, parseVariants } from '../lib/variants';
 import { createBoss, ensureQueues, QUEUES, type ProvisionJob } from '../lib/queue';
 import { startGate } from '../stack/start-gate';
 import { startHealthServer } from './health';
@@ -38,6 +39,7 @@ function readSettings(): { config: StackConfig; pollIntervalMs: number } {
   try {
     const config = readStackConfig();
     parseFaults(config.faults);
+    parseVariants(config.variants);
     return { config, pollIntervalMs: pollIntervalFrom(process.env) };
   } catch (error) {
     process.stderr.write(`worker: ${(error as Error).message}\n`);
@@ -117,10 +119,11 @@ async function main(): Promise<void> {
         const job = await boss.getJobById(QUEUES.meter, id, { includeArchive: true });
         return job ? { state: job.state, output: job.output ?? null } : null;
       },
+      publicHealth: !hasVariant('worker_command'),
     },
     portOf(config.workerHealthUrl),
   );
-  log(`ready; health on ${config.workerHealthUrl}`);
+  log(hasVariant('worker_command') ? 'ready; no public health URL (variant worker_command)' : `ready; health on ${config.workerHealthUrl}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -5,6 +5,7 @@ import { startVultrEmulator, type VultrEmulator } from '../emulators/vultr/serve
 import { encryptSecret } from '../lib/crypto';
 import { MISSION_EVENTS_CHANNEL, type MissionEvent } from '../lib/events';
 import type { FaultName } from '../lib/faults';
+import { variantsOf, type VariantName } from '../lib/variants';
 import type { ProvisionJob } from '../lib/queue';
 import type { PlanNode } from '../rules/step-collapse';
 import { ProCloudProvider } from './pro-cloud-provider';
@@ -53,7 +54,7 @@ afterEach(() => {
   events = [];
 });
 
-function deps(overrides: Partial<ProvisionDeps['settings']> = {}, faults: FaultName[] = [], signal?: AbortSignal): ProvisionDeps {
+function deps(overrides: Partial<ProvisionDeps['settings']> = {}, faults: FaultName[] = [], signal?: AbortSignal, variants: VariantName[] = []): ProvisionDeps {
   return {
     pool: db.pool,
     settings: {
@@ -64,6 +65,7 @@ function deps(overrides: Partial<ProvisionDeps['settings']> = {}, faults: FaultN
       ...overrides,
     },
     faults: (name) => faults.includes(name),
+    variants: variantsOf(variants),
     signal,
   };
 }
@@ -391,5 +393,114 @@ describe('provisionMission fault switches', () => {
     const accountId = await createAccount();
     const job = await approvedMission(accountId, DISCORD_PLAN);
     expect((await provisionMission(deps({}, ['quota_after_vultr']), job)).outcome).toBe('completed');
+  });
+});
+
+describe('provisionMission under the paywall_in_chat variant', () => {
+  /** The worker's deps, counting every Vultr client it makes (none means no cloud call). */
+  function counting(variants: VariantName[]): { deps: ProvisionDeps; clients: () => number } {
+    let clients = 0;
+    const base = deps({}, [], undefined, variants);
+    return {
+      deps: {
+        ...base,
+        providerFor: (apiKey) => {
+          clients += 1;
+          return new ProCloudProvider({ baseUrl: vultr.url, apiKey });
+        },
+      },
+      clients: () => clients,
+    };
+  }
+
+  it('refuses a free account over its limit before any step: chat message with upgrade_required, no instance, no cloud call', async () => {
+    const accountId = await createAccount();
+    await provisionMission(deps(), await approvedMission(accountId, DISCORD_PLAN));
+    const second = await approvedMission(accountId, DISCORD_PLAN);
+    const run = counting(['paywall_in_chat']);
+
+    const outcome = await provisionMission(run.deps, second);
+
+    const message = 'Free plan limit reached: 1 instance. Upgrade to Pro Cloud for more.';
+    expect(outcome).toEqual({ outcome: 'failed', error_code: 'upgrade_required', error_message: message });
+    expect(await missionRow(second.mission_id)).toMatchObject({ status: 'failed', error_code: 'upgrade_required', error_message: message });
+    expect(await stepStatuses(second.mission_id)).toEqual([{ step_id: 's1', status: 'pending' }]);
+    expect(await instancesOf(second.mission_id)).toEqual([]);
+    expect(run.clients()).toBe(0);
+    const chat = await db.pool.query(
+      `SELECT m.role, m.content, m.metadata FROM ai_messages m JOIN ai_missions am ON am.conversation_id = m.conversation_id WHERE am.id = $1`,
+      [second.mission_id],
+    );
+    expect(chat.rows).toEqual([
+      {
+        role: 'assistant',
+        content: message,
+        metadata: {
+          mission_id: second.mission_id,
+          mission_phase: 'execution',
+          upgrade_required: { requires_upgrade: true, reason: 'max_active_instances_exceeded', cap: 1, upgrade_url: '/checkout?plan=pro_cloud' },
+        },
+      },
+    ]);
+    // The page hears of the failure when the message is already there (same transaction).
+    expect(await eventsFor(second.mission_id, { type: 'mission', status: 'failed' })).toContainEqual(
+      expect.objectContaining({ type: 'mission', status: 'failed', error_code: 'upgrade_required' }),
+    );
+  });
+
+  it('lets the first instance of a free account through', async () => {
+    const accountId = await createAccount();
+    const run = counting(['paywall_in_chat']);
+    expect((await provisionMission(run.deps, await approvedMission(accountId, DISCORD_PLAN))).outcome).toBe('completed');
+    expect(run.clients()).toBe(1);
+  });
+
+  it('without the variant, the worker leaves the quota to approve', async () => {
+    const accountId = await createAccount();
+    await provisionMission(deps(), await approvedMission(accountId, DISCORD_PLAN));
+    const second = await approvedMission(accountId, DISCORD_PLAN);
+    expect((await provisionMission(deps(), second)).outcome).toBe('completed');
+  });
+});
+
+describe('provisionMission under the cloud_id_in_config variant', () => {
+  let runbookDb: TestDatabase;
+  beforeAll(async () => {
+    runbookDb = db;
+    // The variant reshapes system_node_instances when the database is created.
+    db = await startTestDatabase({ vultrApiKey: PLATFORM_KEY, encryptionKey: ENCRYPTION_KEY, variants: ['cloud_id_in_config'] });
+  }, 60_000);
+  afterAll(async () => {
+    await db?.stop();
+    db = runbookDb;
+  });
+
+  it('has no provider_instance_id column, and config and node_id instead', async () => {
+    const columns = await db.pool.query<{ column_name: string; is_nullable: string; column_default: string | null }>(
+      `SELECT column_name, is_nullable, column_default FROM information_schema.columns WHERE table_name = 'system_node_instances'`,
+    );
+    const byName = new Map(columns.rows.map((c) => [c.column_name, c]));
+    expect(byName.has('provider_instance_id')).toBe(false);
+    expect(byName.get('config')).toMatchObject({ is_nullable: 'NO', column_default: "'{}'::jsonb" });
+    expect(byName.get('node_id')).toMatchObject({ is_nullable: 'NO' });
+  });
+
+  it('stores the Vultr id as config->>\'cloud_instance_id\' on a row with a node_id', async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN);
+
+    expect((await provisionMission(deps({}, [], undefined, ['cloud_id_in_config']), job)).outcome).toBe('completed');
+
+    const rows = await db.pool.query<{ status: string; cloud_id: string | null; node_id: string | null; config: Record<string, unknown> }>(
+      `SELECT status, config->>'cloud_instance_id' AS cloud_id, node_id, config FROM system_node_instances WHERE mission_id = $1`,
+      [job.mission_id],
+    );
+    expect(rows.rows).toHaveLength(1);
+    const row = rows.rows[0]!;
+    expect(row.status).toBe('running');
+    expect(row.node_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(row.config).toEqual({ cloud_instance_id: row.cloud_id });
+    const onVultr = await new ProCloudProvider({ baseUrl: vultr.url, apiKey: PLATFORM_KEY }).getInstance(row.cloud_id!);
+    expect(onVultr.tags).toContain(`mission:${job.mission_id}`);
   });
 });

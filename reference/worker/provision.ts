@@ -10,7 +10,9 @@
 import type pg from 'pg';
 import { decryptSecret } from '../lib/crypto';
 import { publishMissionEvent } from '../lib/events';
+import { cloudIdSql } from '../db/node-instances';
 import { hasFault, type FaultName } from '../lib/faults';
+import { hasVariant, type Variants } from '../lib/variants';
 import type { ProvisionJob } from '../lib/queue';
 import { createsInstances } from '../rules/composer';
 import type { PlanNode } from '../rules/step-collapse';
@@ -24,7 +26,7 @@ import {
   VultrUnreachableError,
   type VultrInstance,
 } from './pro-cloud-provider';
-import { checkInstanceQuota } from './quota';
+import { checkInstanceQuota, checkMissionQuota, postUpgradeRequired } from './quota';
 
 export const CREDENTIALS_INVALID_MESSAGE = 'Vultr credentials missing or invalid';
 /**
@@ -45,6 +47,8 @@ export type ProvisionDeps = {
   settings: ProvisionSettings;
   /** Defaults to the process's STACK_FAULTS; tests pass their own. */
   faults?: (name: FaultName) => boolean;
+  /** Defaults to the process's STACK_VARIANTS; tests pass their own. */
+  variants?: Variants;
   /** Aborted when the worker shuts down; the mission is then failed rather than left running. */
   signal?: AbortSignal;
   providerFor?: (apiKey: string) => ProCloudProvider;
@@ -55,7 +59,14 @@ export type ProvisionOutcome =
   | { outcome: 'failed'; error_code: string; error_message: string }
   | { outcome: 'skipped'; reason: string };
 
-type MissionRow = { id: string; account_id: string; status: string; phase: string; plan: { dag?: { nodes?: PlanNode[] } } | null };
+type MissionRow = {
+  id: string;
+  account_id: string;
+  conversation_id: string;
+  status: string;
+  phase: string;
+  plan: { dag?: { nodes?: PlanNode[] }; cost_estimate?: { monthly_usd?: number; lines?: { count?: number }[] } } | null;
+};
 type StepRow = { id: string; step_id: string; skill: string; position: number };
 type InstanceTypeRow = { id: string; instance_type_code: string; hourly_price: number };
 
@@ -109,9 +120,10 @@ export async function provisionMission(deps: ProvisionDeps, job: ProvisionJob): 
   if (!isProvisionJob(job)) throw new Error('invalid provisioning job payload: expects {mission_id, account_id, credential_id} uuids');
   const { pool } = deps;
   const faults = deps.faults ?? hasFault;
+  const variants = deps.variants ?? hasVariant;
 
   const missionResult = await pool.query<MissionRow>(
-    'SELECT id, account_id, status, phase, plan FROM ai_missions WHERE id = $1 AND account_id = $2',
+    'SELECT id, account_id, conversation_id, status, phase, plan FROM ai_missions WHERE id = $1 AND account_id = $2',
     [job.mission_id, job.account_id],
   );
   const mission = missionResult.rows[0];
@@ -140,6 +152,14 @@ export async function provisionMission(deps: ProvisionDeps, job: ProvisionJob): 
   ).rows[0]!.count;
   try {
     if (steps.length === 0) throw new MissionFailure('plan_invalid', 'the approved mission has no steps to execute');
+    // Public Powernode (paywall_in_chat) runs QuotaGuard here, before any step, instead of on approve.
+    if (variants('paywall_in_chat') && !faults('quota_guard_disabled') && !faults('quota_after_vultr')) {
+      const denied = await checkMissionQuota(pool, mission.account_id, mission.plan, { faults, variants });
+      if (denied) {
+        await failMission(pool, mission, undefined, 'upgrade_required', denied.message, (client) => postUpgradeRequired(client, mission, denied));
+        return { outcome: 'failed', error_code: 'upgrade_required', error_message: denied.message };
+      }
+    }
     for (const [index, step] of steps.entries()) {
       current = step;
       await startStep(pool, mission, step, index === 0);
@@ -152,7 +172,7 @@ export async function provisionMission(deps: ProvisionDeps, job: ProvisionJob): 
       const count = createsInstances(node) ? node.params.count : 0;
       for (let i = 0; i < count; i++) {
         instanceNumber += 1;
-        instanceIds.push(await provisionInstance({ deps, faults, mission, node, n: instanceNumber, resolveProvider, job }));
+        instanceIds.push(await provisionInstance({ deps, faults, variants, mission, node, n: instanceNumber, resolveProvider, job }));
       }
       await finishStep(pool, mission, step);
     }
@@ -197,6 +217,7 @@ async function providerForCredential(deps: ProvisionDeps, job: ProvisionJob): Pr
 type InstanceContext = {
   deps: ProvisionDeps;
   faults: (name: FaultName) => boolean;
+  variants: Variants;
   mission: MissionRow;
   node: PlanNode;
   n: number;
@@ -208,6 +229,7 @@ type InstanceContext = {
 async function provisionInstance(ctx: InstanceContext): Promise<string> {
   const { deps, faults, mission, node } = ctx;
   const { pool } = deps;
+  const cloudId = cloudIdSql(ctx.variants);
   const regionCode = node.params.region ?? '';
   const typeCode = node.params.instance_type ?? '';
 
@@ -228,8 +250,8 @@ async function provisionInstance(ctx: InstanceContext): Promise<string> {
 
   const name = instanceName(mission.id, ctx.n);
   const inserted = await pool.query<{ id: string }>(
-    `INSERT INTO system_node_instances (account_id, mission_id, name, status, provider_region_id, provider_instance_type_id)
-     VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING id`,
+    `INSERT INTO system_node_instances (account_id, mission_id, name, status, provider_region_id, provider_instance_type_id${cloudId.insertColumns})
+     VALUES ($1, $2, $3, 'pending', $4, $5${cloudId.insertValues}) RETURNING id`,
     [mission.account_id, mission.id, name, region.id, type.id],
   );
   const instanceId = inserted.rows[0]!.id;
@@ -276,7 +298,7 @@ async function provisionInstance(ctx: InstanceContext): Promise<string> {
     if (!decision.allowed) {
       const message = decision.message;
       await pool.query(
-        `UPDATE system_node_instances SET status = 'error', provider_instance_id = $2, last_error = $3, updated_at = now() WHERE id = $1`,
+        `UPDATE system_node_instances SET status = 'error', ${cloudId.write('$2')}, last_error = $3, updated_at = now() WHERE id = $1`,
         [instanceId, created.id, message],
       );
       throw new MissionFailure('upgrade_required', message);
@@ -284,7 +306,7 @@ async function provisionInstance(ctx: InstanceContext): Promise<string> {
   }
 
   const stored = await pool.query(
-    `UPDATE system_node_instances SET status = 'starting', provider_instance_id = $2, updated_at = now() WHERE id = $1`,
+    `UPDATE system_node_instances SET status = 'starting', ${cloudId.write('$2')}, updated_at = now() WHERE id = $1`,
     [instanceId, created.id],
   );
   // The row was deleted while Vultr was creating the VM (an operator's rollback): nothing would
@@ -450,7 +472,15 @@ async function completeMission(pool: pg.Pool, mission: MissionRow): Promise<void
   });
 }
 
-async function failMission(pool: pg.Pool, mission: MissionRow, step: StepRow | undefined, code: string, message: string): Promise<void> {
+/** `alongside` writes in the same transaction, so whoever hears of the failure finds it done. */
+async function failMission(
+  pool: pg.Pool,
+  mission: MissionRow,
+  step: StepRow | undefined,
+  code: string,
+  message: string,
+  alongside?: (client: Queryable) => Promise<void>,
+): Promise<void> {
   await inTransaction(pool, async (client) => {
     if (step) {
       await client.query(`UPDATE ai_mission_steps SET status = 'failed', finished_at = now(), updated_at = now() WHERE id = $1`, [step.id]);
@@ -462,6 +492,7 @@ async function failMission(pool: pg.Pool, mission: MissionRow, step: StepRow | u
       [mission.id, code, message],
     );
     if (updated.rowCount === 0) return;
+    await alongside?.(client);
     await publishMissionEvent(client, {
       type: 'mission',
       mission_id: mission.id,

@@ -1,5 +1,6 @@
 /**
- * One error envelope for every failure: `{success:false, error:{code, message, details?}}`.
+ * One error envelope for every failure: `{success:false, error:{code, message, details?}}`, or
+ * under the `errors_flat` variant public Powernode's `{success:false, error:"<message>", code, details?}`.
  * Bad input maps to a 4xx with a clear code; only genuine bugs become a 500, and no stack trace or
  * internal message ever leaves the process.
  */
@@ -34,11 +35,17 @@ export function validationFailed(details: Record<string, string>): ApiError {
 
 export type ErrorBody = { success: false; error: { code: string; message: string; details?: Record<string, unknown> } };
 
-export function errorBody(error: ApiError): ErrorBody {
-  return {
-    success: false,
-    error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
-  };
+/** Public Powernode's envelope (CONTRACT 9 `errors_flat`): the message is `error`, the code an upper-case constant. */
+export type FlatErrorBody = { success: false; error: string; code: string; details?: Record<string, unknown> };
+
+export type ErrorStyle = 'nested' | 'flat';
+
+export function errorBody(error: ApiError, style?: 'nested'): ErrorBody;
+export function errorBody(error: ApiError, style: ErrorStyle): ErrorBody | FlatErrorBody;
+export function errorBody(error: ApiError, style: ErrorStyle = 'nested'): ErrorBody | FlatErrorBody {
+  const details = error.details ? { details: error.details } : {};
+  if (style === 'flat') return { success: false, error: error.message, code: error.code.toUpperCase(), ...details };
+  return { success: false, error: { code: error.code, message: error.message, ...details } };
 }
 
 type AjvError = { instancePath?: string; keyword: string; params: Record<string, unknown>; message?: string };
@@ -140,16 +147,16 @@ export function toApiError(error: unknown): ApiError | null {
 
 export type ErrorLogger = (request: FastifyRequest, error: unknown) => void;
 
-export function errorHandler(logBug: ErrorLogger) {
+export function errorHandler(logBug: ErrorLogger, style: ErrorStyle = 'nested') {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
     const apiError = toApiError(error);
     if (apiError) {
-      void reply.status(apiError.statusCode).send(errorBody(apiError));
+      void reply.status(apiError.statusCode).send(errorBody(apiError, style));
       return;
     }
     logBug(request, error);
     void reply
       .status(500)
-      .send(errorBody(new ApiError(500, 'internal_error', 'Something went wrong on our side; the error was logged')));
+      .send(errorBody(new ApiError(500, 'internal_error', 'Something went wrong on our side; the error was logged'), style));
   };
 }

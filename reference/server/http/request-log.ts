@@ -20,7 +20,16 @@ export function levelFor(statusCode: number): LogLevel {
   return 'info';
 }
 
-export class RequestLog {
+/** What the API server writes per request: the JSON lines here, or journald lines (journal-log.ts). */
+export interface BackendLog {
+  /** The request arrived (a Rails log says so before it answers). */
+  started(request: FastifyRequest): void;
+  request(request: FastifyRequest, reply: FastifyReply): void;
+  bug(request: FastifyRequest, error: unknown): void;
+  close(): Promise<void>;
+}
+
+export class RequestLog implements BackendLog {
   private readonly stream: WriteStream | null;
 
   constructor(file: string | null) {
@@ -36,6 +45,10 @@ export class RequestLog {
 
   private write(line: Record<string, unknown>): void {
     this.stream?.write(`${JSON.stringify(line)}\n`);
+  }
+
+  started(): void {
+    // One line per request, written when it is answered.
   }
 
   request(request: FastifyRequest, reply: FastifyReply): void {

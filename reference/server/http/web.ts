@@ -3,7 +3,7 @@
  * year; index.html never, so a rebuild is picked up on the next navigation. Client-side routes
  * (/new, /settings/billing, ...) all answer index.html.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,12 +14,30 @@ export function webUiAvailable(distDir: string | null): distDir is string {
   return distDir !== null && existsSync(join(distDir, 'index.html'));
 }
 
-export async function registerWebUi(app: FastifyInstance, distDir: string): Promise<void> {
+/** The meta tag that tells the page which variants the stack runs with (web/src/variants.ts reads it). */
+export const VARIANTS_META = 'powernode-variants';
+
+/**
+ * index.html with the active variants in a meta tag before `</head>`: the page must know them
+ * before its first render (the login page's test ids, the chat's route), which a fetch cannot
+ * promise. Read on each request, so a rebuild is still picked up on the next navigation.
+ */
+export function shellWithVariants(html: string, variants: readonly string[]): string {
+  const tag = `<meta name="${VARIANTS_META}" content="${variants.join(',')}" />`;
+  return html.includes('</head>') ? html.replace('</head>', `    ${tag}\n  </head>`) : `${tag}\n${html}`;
+}
+
+export async function registerWebUi(app: FastifyInstance, distDir: string, variants: readonly string[] = []): Promise<void> {
+  // With variants, index.html is only ever served through sendShell, which adds them.
+  if (variants.length > 0) {
+    for (const path of ['/', '/index.html']) app.get(path, (_request, reply) => sendShell(reply, distDir, variants));
+  }
   await app.register(fastifyStatic, {
     root: distDir,
     prefix: '/',
     cacheControl: false,
-    index: ['index.html'],
+    index: variants.length > 0 ? false : ['index.html'],
+    ...(variants.length > 0 ? { allowedPath: (path: string) => path !== '/index.html' } : {}),
     setHeaders(res, path) {
       if (/[\\/]assets[\\/]/.test(path)) res.setHeader('cache-control', 'public, max-age=31536000, immutable');
       else res.setHeader('cache-control', 'no-cache');
@@ -36,9 +54,11 @@ export function isPageRequest(request: FastifyRequest): boolean {
   return !last.includes('.');
 }
 
-export function sendShell(reply: FastifyReply, distDir: string | null): FastifyReply {
+export function sendShell(reply: FastifyReply, distDir: string | null, variants: readonly string[] = []): FastifyReply {
   if (!webUiAvailable(distDir)) {
     return reply.status(503).type('text/plain; charset=utf-8').send(WEB_NOT_BUILT);
   }
-  return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').sendFile('index.html', distDir);
+  const shell = reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8');
+  if (variants.length === 0) return shell.sendFile('index.html', distDir);
+  return shell.send(shellWithVariants(readFileSync(join(distDir, 'index.html'), 'utf8'), variants));
 }

@@ -8,7 +8,8 @@ import { messageBody, uuidParams } from '../http/schemas';
 import { MissionStream } from '../mission-stream';
 import { conciergeConversation, listMessages, postMessage } from '../services/conversations';
 import { inTransaction } from '../services/db';
-import { approveMission, composeMissionPlan, findMission, missionView, readMissionSnapshot } from '../services/missions';
+import { eventOut, missionBody, missionObject, planBody, snapshotOut } from '../services/mission-shapes';
+import { approveMission, composeMissionPlan, findMission, readMissionSnapshot } from '../services/missions';
 import { TooManyTickets } from '../stream-tickets';
 
 type IdParams = { Params: { id: string } };
@@ -34,30 +35,32 @@ export function registerAiRoutes(api: FastifyInstance, ctx: RouteContext): void 
     async (request, reply) => {
       const content = request.body.message.content.trim();
       if (!content) throw validationFailed({ 'message.content': 'Message content must not be empty.' });
-      const posted = await postMessage(ctx.pool, ctx.faults, authOf(request).accountId, request.params.id, content);
+      const posted = await postMessage(ctx.pool, ctx.faults, authOf(request).accountId, request.params.id, content, ctx.variants);
       return reply.status(201).send(ok(posted));
     },
   );
 
   api.get<IdParams>('/ai/missions/:id', { onRequest: auth, schema: { params: uuidParams } }, async (request) => {
-    return ok(missionView(await findMission(ctx.pool, authOf(request).accountId, request.params.id)));
+    return ok(missionBody(await findMission(ctx.pool, authOf(request).accountId, request.params.id), ctx.variants));
   });
 
   api.post<IdParams>('/ai/missions/:id/compose_plan', { onRequest: auth, schema: { params: uuidParams } }, async (request) => {
     const plan = await inTransaction(ctx.pool, async (client) => {
       const mission = await findMission(client, authOf(request).accountId, request.params.id, { lock: true });
-      return composeMissionPlan(client, mission, ctx.faults);
+      return composeMissionPlan(client, mission, ctx.faults, ctx.variants);
     });
-    return ok({ plan });
+    return ok({ plan: planBody(plan, request.params.id, ctx.variants) });
   });
 
   api.post<IdParams>('/ai/missions/:id/approve', { onRequest: auth, schema: { params: uuidParams } }, async (request, reply) => {
     const result = await approveMission(
-      { pool: ctx.pool, queue: ctx.queue, faults: ctx.faults, workerHealthy: ctx.workerHealthy, now: ctx.now },
+      { pool: ctx.pool, queue: ctx.queue, faults: ctx.faults, variants: ctx.variants, workerHealthy: ctx.workerHealthy, now: ctx.now },
       authOf(request).accountId,
       request.params.id,
     );
-    return reply.status(202).send(ok(result));
+    // Public Powernode answers 200 with the mission; its quota check comes later, in the worker.
+    if (ctx.variants('paywall_in_chat')) return reply.status(200).send(ok({ mission: missionObject(result.mission, ctx.variants) }));
+    return reply.status(202).send(ok({ mission_id: result.mission_id, status: result.status }));
   });
 
   // EventSource cannot send headers, and a bearer token in a URL lands in traces, logs and history:
@@ -121,8 +124,8 @@ export function registerAiRoutes(api: FastifyInstance, ctx: RouteContext): void 
       request.raw.once('close', cleanup);
       raw.once('error', cleanup);
       stream.start({
-        snapshot: (snapshot) => raw.write(sse('snapshot', snapshot)),
-        event: (event) => raw.write(sse(event.type, event)),
+        snapshot: (snapshot) => raw.write(sse('snapshot', snapshotOut(snapshot, ctx.variants))),
+        event: (event) => raw.write(sse(event.type, eventOut(event, ctx.variants))),
         // The state could not be re-read after the hub lost events: ending the stream makes the
         // page reconnect, and its next snapshot is whole again.
         broken: cleanup,

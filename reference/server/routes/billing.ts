@@ -9,6 +9,7 @@ import { ok } from '../http/reply';
 import { checkoutBody, checkoutSessionParams } from '../http/schemas';
 import { confirmCheckoutSession, createCheckoutSession, handleStripeEvent, type CheckoutDeps } from '../services/checkout';
 import { spendHours } from '../services/faults';
+import { chatRoute } from '../../lib/variants';
 import { currentPlan } from '../services/plans';
 import { accountSpend, rollUpUsage } from '../services/usage';
 
@@ -58,7 +59,7 @@ export function registerBillingRoutes(api: FastifyInstance, ctx: RouteContext): 
     { onRequest: auth, schema: { params: checkoutSessionParams } },
     async (request) => {
       const result = await confirmCheckoutSession(checkoutDeps(ctx), authOf(request).accountId, request.params.id);
-      return ok({ ...result, redirect_to: ctx.faults('checkout_redirect_wrong') ? '/settings/billing' : '/new' });
+      return ok({ ...result, redirect_to: ctx.faults('checkout_redirect_wrong') ? '/settings/billing' : chatRoute(ctx.variants) });
     },
   );
 
@@ -69,7 +70,7 @@ export function registerBillingRoutes(api: FastifyInstance, ctx: RouteContext): 
 
   api.get('/billing/spend', { onRequest: auth }, async (request) => {
     if (ctx.faults('billing_page_500')) throw new Error('billing_page_500 fault: the spend endpoint fails');
-    const spend = await accountSpend(ctx.pool, authOf(request).accountId, ctx.now(), spendHours(ctx.faults));
+    const spend = await accountSpend(ctx.pool, authOf(request).accountId, ctx.now(), spendHours(ctx.faults, ctx.variants));
     return ok({ ...spend, source: 'usage_records' });
   });
 

@@ -1,6 +1,7 @@
 /** Health probes and the public configuration the web UI boots from. */
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context';
+import { ApiError, errorBody } from '../http/errors';
 import { ok } from '../http/reply';
 import { listPlans } from '../services/plans';
 
@@ -24,7 +25,7 @@ export function registerUp(app: FastifyInstance, ctx: RouteContext): void {
 export function registerSystemRoutes(api: FastifyInstance, ctx: RouteContext): void {
   api.get('/health', async (_request, reply) => {
     if (await databaseAnswers(ctx)) return ok({ status: 'ok' });
-    return reply.status(503).send({ success: false, error: { code: 'database_unavailable', message: 'The database is not answering' } });
+    return reply.status(503).send(errorBody(new ApiError(503, 'database_unavailable', 'The database is not answering'), ctx.errorStyle));
   });
 
   api.get('/config', async () => {

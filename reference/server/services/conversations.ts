@@ -8,6 +8,7 @@ import { briefQuestion, captureBrief, type Brief, type PartialBrief } from '../.
 import type { Plan } from '../../rules/composer';
 import { ApiError, notFound } from '../http/errors';
 import { inTransaction, type Db } from './db';
+import { NO_VARIANTS, type Variants } from '../../lib/variants';
 import type { Faults } from './faults';
 import { composeMissionPlan, type MissionRow } from './missions';
 
@@ -111,6 +112,7 @@ export async function postMessage(
   accountId: string,
   conversationId: string,
   content: string,
+  variants: Variants = NO_VARIANTS,
 ): Promise<PostedMessages> {
   return inTransaction(pool, async (client) => {
     // The lock keeps one conversation's messages (and its collecting mission) strictly in order.
@@ -150,7 +152,7 @@ export async function postMessage(
 
     let assistant: { content: string; metadata: Record<string, unknown> };
     if (capture.complete) {
-      const plan = await composeMissionPlan(client, mission, faults);
+      const plan = await composeMissionPlan(client, mission, faults, variants);
       assistant = {
         content: planAnnouncement(capture.brief, plan),
         metadata: { mission_id: mission.id, mission_phase: 'plan_review', brief: capture.brief, plan_ready: { mission_id: mission.id } },

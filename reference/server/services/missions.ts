@@ -12,6 +12,7 @@ import { completeBrief, type PartialBrief } from '../../rules/brief-capture';
 import { composePlan, plannedInstanceCount, type Plan } from '../../rules/composer';
 import { resolveCredential } from '../../rules/credentials';
 import { checkQuota } from '../../rules/quota-guard';
+import { NO_VARIANTS, type Variants } from '../../lib/variants';
 import { ApiError, notFound } from '../http/errors';
 import { loadCatalog } from './catalog';
 import { inTransaction, type Db } from './db';
@@ -67,14 +68,14 @@ export async function findMission(db: Db, accountId: string, missionId: string, 
 }
 
 /** Composes and stores the plan of a mission whose brief is complete; a stored plan is returned as is. */
-export async function composeMissionPlan(db: Db, mission: MissionRow, faults: Faults): Promise<Plan> {
+export async function composeMissionPlan(db: Db, mission: MissionRow, faults: Faults, variants: Variants = NO_VARIANTS): Promise<Plan> {
   if (mission.plan) return mission.plan;
   const capture = completeBrief(mission.brief);
   if (!capture.complete) {
     throw new ApiError(422, 'brief_incomplete', `The brief is missing: ${capture.missing.join(', ')}`, { missing: capture.missing });
   }
   const catalog = await loadCatalog(db, mission.account_id);
-  const plan = composePlan(capture.brief, { planId: randomUUID(), catalog, ...planOptions(faults) });
+  const plan = composePlan(capture.brief, { planId: randomUUID(), catalog, ...planOptions(faults, variants) });
   await db.query(
     `UPDATE ai_missions SET brief = $2, plan = $3, phase = 'plan_review', status = 'plan_ready', updated_at = now() WHERE id = $1`,
     [mission.id, JSON.stringify(capture.brief), JSON.stringify(plan)],
@@ -92,6 +93,7 @@ export type ApproveDeps = {
   pool: pg.Pool;
   queue: Queue;
   faults: Faults;
+  variants?: Variants;
   workerHealthy: () => Promise<boolean>;
   now: () => Date;
 };
@@ -99,7 +101,7 @@ export type ApproveDeps = {
 async function quotaCheck(client: pg.PoolClient, deps: ApproveDeps, accountId: string, plan: Plan): Promise<void> {
   const { plan: saasPlan } = await currentPlan(client, accountId);
   const count = await activeInstanceCount(client, accountId);
-  const spend = await accountSpend(client, accountId, deps.now(), spendHours(deps.faults));
+  const spend = await accountSpend(client, accountId, deps.now(), spendHours(deps.faults, deps.variants));
   const decision = checkQuota(
     { slug: saasPlan.slug, name: saasPlan.name, limits: saasPlan.limits },
     { node_instance_count: count, monthly_provisioning_usd: spend.monthly_run_rate_usd },
@@ -116,7 +118,11 @@ type ApproveOutcome =
   | { kind: 'approved'; mission: MissionRow; credentialId: string }
   | { kind: 'credentials_missing'; mission: MissionRow };
 
-export async function approveMission(deps: ApproveDeps, accountId: string, missionId: string): Promise<{ mission_id: string; status: 'approved' }> {
+/** The approved mission as it now stands (public Powernode answers with it). */
+export type Approved = { mission_id: string; status: 'approved'; mission: MissionRow };
+
+export async function approveMission(deps: ApproveDeps, accountId: string, missionId: string): Promise<Approved> {
+  const variants = deps.variants ?? NO_VARIANTS;
   const outcome = await inTransaction<ApproveOutcome>(deps.pool, async (client) => {
     const mission = await findMission(client, accountId, missionId, { lock: true });
     if (mission.status === 'collecting') {
@@ -128,8 +134,9 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
     if (!mission.plan) throw new ApiError(422, 'plan_not_ready', 'The plan is not ready yet: compose it first');
 
     // (a) QuotaGuard, before anything else touches the account's resources. Under
-    // quota_after_vultr the worker checks instead, after it has created the VM (the defect).
-    if (!deps.faults('quota_guard_disabled') && !deps.faults('quota_after_vultr')) {
+    // quota_after_vultr the worker checks instead, after it has created the VM (the defect); under
+    // the paywall_in_chat variant the worker checks before it creates anything (public Powernode).
+    if (!deps.faults('quota_guard_disabled') && !deps.faults('quota_after_vultr') && !variants('paywall_in_chat')) {
       await quotaCheck(client, deps, accountId, mission.plan);
     }
 
@@ -192,7 +199,8 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
   });
 
   if (outcome.kind === 'credentials_missing') throw new ApiError(422, 'credentials_missing', CREDENTIALS_MISSING_MESSAGE);
-  return { mission_id: outcome.mission.id, status: 'approved' };
+  const mission: MissionRow = { ...outcome.mission, phase: 'execution', status: 'approved', error_code: null, error_message: null };
+  return { mission_id: mission.id, status: 'approved', mission };
 }
 
 export type StepSnapshot = { step_id: string; skill: string; position: number; status: string };

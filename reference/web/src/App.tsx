@@ -9,23 +9,27 @@ import { CheckoutReturnPage } from './pages/CheckoutReturnPage';
 import { ProvisionPage } from './pages/ProvisionPage';
 import { BillingPage } from './pages/BillingPage';
 import { CredentialsPage } from './pages/CredentialsPage';
+import { chatRoute } from './variants';
 
 type Route = { title: string; auth: boolean; render: () => ReactNode; wide?: boolean };
 
-const ROUTES: Record<string, Route> = {
-  '/auth/register': { title: 'Create your account', auth: false, render: () => <RegisterPage /> },
-  '/login': { title: 'Log in', auth: false, render: () => <LoginPage /> },
-  '/checkout': { title: 'Checkout', auth: true, render: () => <CheckoutPage /> },
-  '/checkout/return': { title: 'Confirming payment', auth: true, render: () => <CheckoutReturnPage /> },
-  '/new': { title: 'New deployment', auth: true, render: () => <ProvisionPage />, wide: true },
-  '/settings/billing': { title: 'Billing', auth: true, render: () => <BillingPage /> },
-  '/settings/cloud-credentials': { title: 'Cloud credentials', auth: true, render: () => <CredentialsPage /> },
-};
+/** The chat's path is `/new`, or `/app/system/provision` under the route_core variant (and then `/new` is no page). */
+export function routes(): Record<string, Route> {
+  return {
+    '/auth/register': { title: 'Create your account', auth: false, render: () => <RegisterPage /> },
+    '/login': { title: 'Log in', auth: false, render: () => <LoginPage /> },
+    '/checkout': { title: 'Checkout', auth: true, render: () => <CheckoutPage /> },
+    '/checkout/return': { title: 'Confirming payment', auth: true, render: () => <CheckoutReturnPage /> },
+    [chatRoute()]: { title: 'New deployment', auth: true, render: () => <ProvisionPage />, wide: true },
+    '/settings/billing': { title: 'Billing', auth: true, render: () => <BillingPage /> },
+    '/settings/cloud-credentials': { title: 'Cloud credentials', auth: true, render: () => <CredentialsPage /> },
+  };
+}
 
 export function App() {
   const location = useLocation();
   const token = getToken();
-  const route = ROUTES[location.pathname];
+  const route = routes()[location.pathname];
   const redirect = redirectFor(location.pathname, location.path, route, token);
 
   useEffect(() => {
@@ -50,16 +54,18 @@ export function App() {
 }
 
 function redirectFor(pathname: string, path: string, route: Route | undefined, token: string | null): string | null {
-  if (pathname === '/') return token ? '/new' : '/login';
+  if (pathname === '/') return token ? chatRoute() : '/login';
   if (route?.auth && !token) return loginPath(path);
   return null;
 }
 
-const NAV_LINKS = [
-  { to: '/new', label: 'Provision' },
-  { to: '/settings/billing', label: 'Billing' },
-  { to: '/settings/cloud-credentials', label: 'Cloud credentials' },
-];
+function navLinks(): { to: string; label: string }[] {
+  return [
+    { to: chatRoute(), label: 'Provision' },
+    { to: '/settings/billing', label: 'Billing' },
+    { to: '/settings/cloud-credentials', label: 'Cloud credentials' },
+  ];
+}
 
 function TopNav({ signedIn, pathname }: { signedIn: boolean; pathname: string }) {
   function logOut(): void {
@@ -69,7 +75,7 @@ function TopNav({ signedIn, pathname }: { signedIn: boolean; pathname: string })
 
   return (
     <header className="topnav">
-      <Link to={signedIn ? '/new' : '/login'} className="brand" aria-label="Powernode home">
+      <Link to={signedIn ? chatRoute() : '/login'} className="brand" aria-label="Powernode home">
         <span className="brand-mark" aria-hidden="true">
           ⚡
         </span>
@@ -77,7 +83,7 @@ function TopNav({ signedIn, pathname }: { signedIn: boolean; pathname: string })
       </Link>
       {signedIn ? (
         <nav aria-label="Main" className="topnav-links">
-          {NAV_LINKS.map((link) => (
+          {navLinks().map((link) => (
             <Link key={link.to} to={link.to} aria-current={pathname === link.to ? 'page' : undefined}>
               {link.label}
             </Link>

@@ -1,6 +1,8 @@
 /**
  * The one place the UI talks to `/api/v1`: it adds the bearer token, unwraps the
- * `{success, data}` envelope and turns every failure into an ApiError with the server's code.
+ * `{success, data}` envelope and turns every failure into an ApiError with the server's code. Both
+ * error envelopes are read: `{error:{code, message, details}}` and public Powernode's flat
+ * `{error:"<message>", code:"<CODE>", details}` (the errors_flat variant), whose code is upper case.
  */
 import { navigate } from './router';
 
@@ -42,6 +44,7 @@ type Envelope = {
   data?: unknown;
   error?: { code?: string; message?: string; details?: Record<string, unknown> } | string;
   code?: string;
+  details?: Record<string, unknown>;
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -83,14 +86,14 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
   if (response.ok && payload && payload.success !== false) return payload.data as T;
 
   const error = payload?.error;
-  const code = isRecord(error) && typeof error.code === 'string' ? error.code : (payload?.code ?? `http_${response.status}`);
+  const code = isRecord(error) && typeof error.code === 'string' ? error.code : (payload?.code?.toLowerCase() ?? `http_${response.status}`);
   const message =
     isRecord(error) && typeof error.message === 'string'
       ? error.message
       : typeof error === 'string'
         ? error
         : `The server answered ${response.status} ${response.statusText}`.trim();
-  const details = isRecord(error) && isRecord(error.details) ? error.details : undefined;
+  const details = isRecord(error) && isRecord(error.details) ? error.details : isRecord(payload?.details) ? payload.details : undefined;
 
   // An expired or revoked token: start over at login and come back here afterwards.
   if (response.status === 401 && token && !path.startsWith('/auth/')) {

@@ -63,7 +63,10 @@ export function briefRawValue(key: BriefKey, brief: Brief): string | undefined {
   return rawValue(value);
 }
 
-export function displayBriefValue(key: BriefKey, brief: Brief): string | undefined {
+/** `core` is public Powernode's Brief Card (the brief_core variant): scale reads "1→1 users · flat". */
+export type BriefStyle = 'runbook' | 'core';
+
+export function displayBriefValue(key: BriefKey, brief: Brief, style: BriefStyle = 'runbook'): string | undefined {
   switch (key) {
     case 'intent':
     case 'use_case':
@@ -73,7 +76,8 @@ export function displayBriefValue(key: BriefKey, brief: Brief): string | undefin
       if (!scale) return undefined;
       const initial = scale.initial ?? '?';
       const target = scale.target ?? initial;
-      return scale.growth_profile ? `${initial}→${target} · ${scale.growth_profile}` : `${initial}→${target}`;
+      const span = style === 'core' ? `${initial}→${target} users` : `${initial}→${target}`;
+      return scale.growth_profile ? `${span} · ${scale.growth_profile}` : span;
     }
     case 'regions':
       return brief.regions && brief.regions.length > 0 ? brief.regions.join(', ') : undefined;

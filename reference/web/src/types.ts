@@ -53,6 +53,8 @@ export type MessageMetadata = {
   brief?: Brief;
   missing?: string[];
   plan_ready?: { mission_id: string };
+  /** Public Powernode's paywall, posted by the worker (the paywall_in_chat variant). */
+  upgrade_required?: { requires_upgrade: boolean; reason?: string; cap?: number | null; upgrade_url?: string | null };
 } | null;
 
 export type ChatMessage = {
@@ -84,7 +86,8 @@ export type MissionPlan = {
 };
 
 export type MissionStatus = 'collecting' | 'plan_ready' | 'approved' | 'running' | 'completed' | 'failed';
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed';
+/** `executing` is public Powernode's name for `running` (the step_executing variant). */
+export type StepStatus = 'pending' | 'running' | 'executing' | 'completed' | 'failed';
 
 export type Mission = {
   id: string;

@@ -1,20 +1,22 @@
 import { BRIEF_FIELDS, briefRawValue, costCapText, displayBriefValue, toNumber } from '../format';
 import type { Brief, Spend } from '../types';
+import { hasVariant } from '../variants';
 
 type Props = { brief: Brief | null; missing: string[]; spend: Spend | null; spendError: string | null };
 
 export function BriefCard({ brief, missing, spend, spendError }: Props) {
   const cap = brief && typeof brief.budget_cap_usd_monthly === 'number' ? brief.budget_cap_usd_monthly : null;
+  const style = hasVariant('brief_core') ? 'core' : 'runbook';
 
   return (
     <section className="card brief-card" data-testid="brief-card" aria-labelledby="brief-title">
-      <h2 id="brief-title">Brief</h2>
+      <h2 id="brief-title">{style === 'core' ? 'Project brief' : 'Brief'}</h2>
       {!brief ? (
         <p className="muted empty">Describe what you want to run. The details you give will be captured here.</p>
       ) : (
         <dl className="brief-fields">
           {BRIEF_FIELDS.map(({ key, label }) => {
-            const shown = displayBriefValue(key, brief);
+            const shown = displayBriefValue(key, brief, style);
             return (
               <div key={key} className="brief-row" data-testid={`brief-field-${key}`} data-value={briefRawValue(key, brief)}>
                 <dt>{label}</dt>

@@ -9,6 +9,35 @@ export type UpgradeRequired = {
   usage: Record<string, unknown> | undefined;
 };
 
+/** Public Powernode's paywall: the worker's chat message (paywall_in_chat), its text and its metadata. */
+export type ChatUpgrade = { message: string; reason: string; cap: number | null; upgradeUrl: string | null };
+
+export function chatLimitText(reason: string, cap: number): string {
+  if (reason === 'max_active_instances_exceeded') return `Limit: ${cap} ${cap === 1 ? 'instance' : 'instances'}`;
+  return `Limit: ${dollarsCompact(cap)}/mo of provisioning`;
+}
+
+/** Inline on the assistant's message; the CTA goes where the message says, else to /checkout. */
+export function ChatUpgradeCard({ upgrade }: { upgrade: ChatUpgrade }) {
+  return (
+    <section className="card upgrade-card" data-testid="upgrade-required-card" data-reason={upgrade.reason} aria-label="Upgrade required">
+      <div className="upgrade-icon" aria-hidden="true">
+        ⤴
+      </div>
+      <div className="upgrade-body">
+        <h2>Upgrade required</h2>
+        {upgrade.cap !== null && <p className="upgrade-limits small">{chatLimitText(upgrade.reason, upgrade.cap)}</p>}
+        <p className="muted small">Nothing was created and nothing was charged.</p>
+        <div className="upgrade-actions">
+          <Link to={upgrade.upgradeUrl || '/checkout'} className="btn btn-primary" data-testid="upgrade-required-cta">
+            Upgrade plan
+          </Link>
+        </div>
+      </div>
+    </section>
+  );
+}
+
 export function UpgradeRequiredCard({ upgrade, onDismiss }: { upgrade: UpgradeRequired; onDismiss: () => void }) {
   const headline = upgrade.message || upgradeCopy(upgrade.reason, upgrade.limits, upgrade.planSlug);
   const maxInstances = upgrade.limits?.max_node_instances;

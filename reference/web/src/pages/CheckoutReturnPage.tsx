@@ -7,6 +7,7 @@ import { api, errorMessage } from '../api';
 import { Link, navigate, safeNextPath, useLocation } from '../router';
 import type { CheckoutSessionStatus } from '../types';
 import type { CheckoutNotice } from './CheckoutPage';
+import { chatRoute } from '../variants';
 
 const POLL_INTERVAL_MS = 800;
 const POLL_ATTEMPTS = 10;
@@ -33,7 +34,7 @@ export function CheckoutReturnPage() {
       const session = await api<CheckoutSessionStatus>('GET', `/billing/checkout_sessions/${encodeURIComponent(sessionId)}`);
       if (cancelled) return;
       if (session.status === 'complete') {
-        navigate(safeNextPath(session.redirect_to ?? null, '/new'), { replace: true });
+        navigate(safeNextPath(session.redirect_to ?? null, chatRoute()), { replace: true });
         return;
       }
       if (attempt + 1 >= POLL_ATTEMPTS) {

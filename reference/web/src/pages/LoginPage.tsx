@@ -2,6 +2,14 @@ import { useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage, setToken } from '../api';
 import { Link, navigate, safeNextPath, useLocation } from '../router';
 import type { AuthAnswer } from '../types';
+import { chatRoute, hasVariant } from '../variants';
+
+/** The runbook's login test ids, or public Powernode core's (login_ids_core). */
+export function loginIds(): { email: string; password: string; submit: string; submitText: string } {
+  return hasVariant('login_ids_core')
+    ? { email: 'email-input', password: 'password-input', submit: 'login-submit-btn', submitText: 'Sign in to Dashboard' }
+    : { email: 'login-email-input', password: 'login-password-input', submit: 'login-submit-btn', submitText: 'Log in' };
+}
 
 export function LoginPage() {
   const location = useLocation();
@@ -9,6 +17,7 @@ export function LoginPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const ids = loginIds();
 
   async function onSubmit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
@@ -22,7 +31,7 @@ export function LoginPage() {
     try {
       const answer = await api<AuthAnswer>('POST', '/auth/login', { email: email.trim(), password });
       setToken(answer.access_token);
-      navigate(safeNextPath(location.search.get('next'), '/new'), { replace: true });
+      navigate(safeNextPath(location.search.get('next'), chatRoute()), { replace: true });
     } catch (caught) {
       setSubmitting(false);
       setError(
@@ -39,7 +48,7 @@ export function LoginPage() {
           <label htmlFor="login-email">Email</label>
           <input
             id="login-email"
-            data-testid="login-email-input"
+            data-testid={ids.email}
             type="email"
             autoComplete="email"
             autoFocus
@@ -51,7 +60,7 @@ export function LoginPage() {
           <label htmlFor="login-password">Password</label>
           <input
             id="login-password"
-            data-testid="login-password-input"
+            data-testid={ids.password}
             type="password"
             autoComplete="current-password"
             value={password}
@@ -64,8 +73,8 @@ export function LoginPage() {
           </p>
         )}
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" data-testid="login-submit-btn" disabled={submitting} aria-busy={submitting}>
-            Log in
+          <button type="submit" className="btn btn-primary" data-testid={ids.submit} disabled={submitting} aria-busy={submitting}>
+            {ids.submitText}
           </button>
         </div>
       </form>

@@ -8,13 +8,16 @@ import { BriefCard } from '../components/BriefCard';
 import { ExecutionPill } from '../components/ExecutionPill';
 import { PlanModal } from '../components/PlanModal';
 import { useToasts } from '../components/Toasts';
-import { UpgradeRequiredCard, type UpgradeRequired } from '../components/UpgradeRequiredCard';
+import { ChatUpgradeCard, UpgradeRequiredCard, type ChatUpgrade, type UpgradeRequired } from '../components/UpgradeRequiredCard';
+import { readMission, readPlan } from '../missions';
 import type { Execution, MissionOutcome } from '../useMissionStream';
 import type { Brief, ChatMessage, Mission, MissionPlan, Spend } from '../types';
 
 const CREDENTIAL_ERRORS = new Set(['credentials_invalid', 'credentials_missing']);
 const SPEND_RECHECK_MS = 2000;
 const CREDENTIALS_TOAST = 'Provisioning failed: Vultr credentials missing or invalid';
+/** A mission the worker refused on quota (paywall_in_chat): its chat message carries the paywall. */
+const UPGRADE_REQUIRED = 'upgrade_required';
 
 type ModalState = { missionId: string; mission: Mission | null; loading: boolean; error: string | null };
 
@@ -56,12 +59,29 @@ function stepLabels(plan: MissionPlan | null | undefined): Record<string, string
   return Object.fromEntries((plan?.dag.nodes ?? []).map((node) => [node.id, node.label || node.skill]));
 }
 
+async function fetchMission(missionId: string): Promise<Mission> {
+  return readMission(await api<unknown>('GET', `/ai/missions/${encodeURIComponent(missionId)}`));
+}
+
 async function fetchMissionWithPlan(missionId: string): Promise<Mission> {
-  const mission = await api<Mission>('GET', `/ai/missions/${encodeURIComponent(missionId)}`);
+  const mission = await fetchMission(missionId);
   if (mission.plan) return mission;
-  // A brief can be complete before its plan is composed; composing is idempotent server-side.
-  const composed = await api<{ plan: MissionPlan }>('POST', `/ai/missions/${encodeURIComponent(missionId)}/compose_plan`);
-  return { ...mission, plan: composed.plan };
+  // A brief can be complete before its plan is composed (and public Powernode's mission carries
+  // only the plan's id); composing is idempotent server-side.
+  const composed = await api<{ plan: unknown }>('POST', `/ai/missions/${encodeURIComponent(missionId)}/compose_plan`);
+  return { ...mission, plan: readPlan(composed.plan) };
+}
+
+/** The paywall a chat message carries (paywall_in_chat), if any. */
+export function chatUpgrade(message: ChatMessage): ChatUpgrade | null {
+  const upgrade = message.metadata?.upgrade_required;
+  if (!upgrade?.requires_upgrade) return null;
+  return {
+    message: message.content,
+    reason: upgrade.reason ?? 'max_active_instances_exceeded',
+    cap: typeof upgrade.cap === 'number' ? upgrade.cap : null,
+    upgradeUrl: upgrade.upgrade_url ?? null,
+  };
 }
 
 export function ProvisionPage() {
@@ -104,7 +124,7 @@ export function ProvisionPage() {
       const missionId = latestMissionId(history.messages);
       if (!missionId) return;
       try {
-        const mission = await api<Mission>('GET', `/ai/missions/${encodeURIComponent(missionId)}`);
+        const mission = await fetchMission(missionId);
         if (!cancelled && (mission.status === 'approved' || mission.status === 'running')) {
           setExecution({ initial: executionFromPlan(mission.id, mission.plan), labels: stepLabels(mission.plan) });
         }
@@ -190,7 +210,8 @@ export function ProvisionPage() {
     const mission = modal.mission;
     setApproving(true);
     try {
-      await api<{ mission_id: string; status: string }>('POST', `/ai/missions/${encodeURIComponent(mission.id)}/approve`);
+      // 202 {mission_id, status}, or public Powernode's 200 {mission}: either way the run has begun.
+      await api<unknown>('POST', `/ai/missions/${encodeURIComponent(mission.id)}/approve`);
       startExecution(mission);
     } catch (error) {
       if (!(error instanceof ApiError)) {
@@ -225,8 +246,25 @@ export function ProvisionPage() {
     setExecution({ initial: executionFromPlan(mission.id, mission.plan), labels: stepLabels(mission.plan) });
   }
 
+  // The worker's paywall message arrives with the mission's failure: fetch the conversation again.
+  const reloadMessages = useCallback(async () => {
+    if (!conversationId) return;
+    try {
+      const history = await api<{ messages: ChatMessage[] }>('GET', `/ai/conversations/${encodeURIComponent(conversationId)}/messages`);
+      setMessages(history.messages);
+    } catch (error) {
+      showError(`Could not load the conversation: ${errorMessage(error)}`);
+    }
+  }, [conversationId, showError]);
+
   const onOutcome = useCallback(
     (_missionId: string, outcome: MissionOutcome) => {
+      if (outcome.error_code === UPGRADE_REQUIRED) {
+        // Not a failure to report: the paywall renders on the assistant's message, in place of the run.
+        setExecution(null);
+        void reloadMessages();
+        return;
+      }
       if (outcome.status === 'completed') {
         void refreshSpend();
         // Once more shortly after, in case the usage record commits just behind the event.
@@ -236,7 +274,7 @@ export function ProvisionPage() {
       if (outcome.error_code && CREDENTIAL_ERRORS.has(outcome.error_code)) showError(CREDENTIALS_TOAST);
       else showError(`Provisioning failed: ${outcome.error_message || outcome.error_code || 'unknown error'}`);
     },
-    [refreshSpend, showError],
+    [refreshSpend, showError, reloadMessages],
   );
 
   return (
@@ -335,12 +373,14 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 
 type MessageProps = { message: ChatMessage; planReady: boolean; onOpenPlan: (missionId: string) => void };
 
-function MessageItem({ message, planReady, onOpenPlan }: MessageProps) {
+export function MessageItem({ message, planReady, onOpenPlan }: MessageProps) {
   const testId = message.role === 'user' ? 'msg-user' : message.role === 'assistant' ? 'msg-ai' : 'msg-system';
   const missionId = planReady ? message.metadata?.plan_ready?.mission_id : undefined;
+  const upgrade = chatUpgrade(message);
   return (
     <li className={`msg ${testId}`} data-testid={testId} data-message-id={message.id}>
       <p className="msg-content">{message.content}</p>
+      {upgrade && <ChatUpgradeCard upgrade={upgrade} />}
       {missionId && (
         <button type="button" className="btn btn-primary btn-small" data-testid="open-plan-button" onClick={() => onOpenPlan(missionId)}>
           Open Plan
