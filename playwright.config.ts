@@ -86,7 +86,7 @@ export default defineConfig({
     video: hasVideoEncoder() ? 'retain-on-failure' : 'off',
     actionTimeout: 15_000,
     navigationTimeout: 20_000,
-    launchOptions: { executablePath, args: OFFLINE_CHROMIUM_ARGS },
+    launchOptions: { executablePath, args: [...OFFLINE_CHROMIUM_ARGS, ...config.CHROMIUM_ARGS] },
   },
   projects: [
     { name: 'preflight', testMatch: /preflight\.setup\.ts/, teardown: 'after' },

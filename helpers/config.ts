@@ -51,6 +51,43 @@ const flag = z
 
 const route = z.string().regex(/^\/[^\s]*$/, 'expects a path starting with "/", e.g. /new');
 
+/**
+ * Words split on blanks, where a '…' or "…" span keeps its blanks (a Chromium flag's value may
+ * hold some: --host-resolver-rules="MAP a.test 127.0.0.1"). No shell: nothing is expanded or run.
+ * A string is the problem when the text cannot be split.
+ */
+export function splitArgs(text: string): string[] | string {
+  const args: string[] = [];
+  let current: string | undefined;
+  let quote: string | undefined;
+  for (const char of text) {
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+      else current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      current ??= '';
+    } else if (/\s/.test(char)) {
+      if (current !== undefined) args.push(current);
+      current = undefined;
+    } else current = (current ?? '') + char;
+  }
+  if (quote !== undefined) return `has an unclosed ${quote} quote`;
+  if (current !== undefined) args.push(current);
+  return args;
+}
+
+const chromiumArgs = z.string().transform((value, ctx) => {
+  const args = splitArgs(value);
+  const bad = typeof args === 'string' ? [] : args.filter((a) => !/^--[a-z0-9]/i.test(a));
+  if (typeof args === 'string' || bad.length > 0) {
+    const problem = typeof args === 'string' ? args : `has ${bad.map((a) => `"${a}"`).join(', ')}`;
+    ctx.addIssue({ code: 'custom', message: `expects Chromium flags separated by spaces, each starting with -- (quote a value with spaces); ${problem}` });
+    return z.NEVER;
+  }
+  return args;
+});
+
 /** Env var name → schema. Defaults are the reference stack's values (CONTRACT 1). */
 const schema = z.object({
   // --- where the system under test lives (CONTRACT 1)
@@ -92,6 +129,7 @@ const schema = z.object({
 
   // --- browser
   CHROMIUM_PATH: z.string().prefault(''),
+  CHROMIUM_ARGS: chromiumArgs.prefault(''),
   HEADED: flag.prefault('0'),
 
   // --- identities
