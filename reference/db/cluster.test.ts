@@ -109,6 +109,18 @@ describe('a real cluster', () => {
     }
   }, 60_000);
 
+  it("forgets one stack's data but not another stack's of the same checkout", () => {
+    const env = { STACK_PG_HOME: join(parent, 'shared-home') };
+    const mine = stackDataDir(join(parent, 'mine'), env);
+    const theirs = stackDataDir(join(parent, 'theirs'), env);
+    for (const dir of [mine, theirs]) mkdirSync(dir, { recursive: true });
+    expect(forgetClusters(join(parent, 'mine'), { everything: true }, env).kept).toEqual([]);
+    expect(existsSync(mine)).toBe(false);
+    expect(existsSync(theirs)).toBe(true);
+    forgetClusters(join(parent, 'theirs'), { everything: true }, env);
+    expect(existsSync(checkoutHomeDir(join(parent, 'shared-home')))).toBe(false);
+  });
+
   it('forgets a stopped stack cluster but keeps one whose Postgres still runs', () => {
     const env = { STACK_PG_HOME: join(parent, 'home') };
     const stackDir = join(parent, 'stack');

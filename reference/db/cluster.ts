@@ -441,7 +441,8 @@ export function tidyCheckoutHome(env: NodeJS.ProcessEnv = process.env): string[]
 
 /**
  * Forgets a stack's database: its data directory, wherever it lives. With `everything`, this
- * checkout's whole folder under STACK_PG_HOME goes too, unless a cluster in it still runs.
+ * checkout's whole folder under STACK_PG_HOME goes too (the binaries copy, throwaway clusters),
+ * unless a cluster in it still runs or another stack directory of this checkout keeps its data there.
  */
 export function forgetClusters(stackDir: string, options: { everything: boolean }, env: NodeJS.ProcessEnv = process.env): { removed: string[]; kept: string[] } {
   const removed: string[] = [];
@@ -457,8 +458,9 @@ export function forgetClusters(stackDir: string, options: { everything: boolean 
   if (options.everything && home !== undefined) {
     const checkoutHome = checkoutHomeDir(home);
     const running = runningClustersUnder(checkoutHome);
+    const otherStacks = existsSync(checkoutHome) ? readdirSync(checkoutHome).filter((entry) => entry.startsWith('stack-')) : [];
     if (running.length > 0) kept.push(...running.filter((dir) => !kept.includes(dir)));
-    else if (existsSync(checkoutHome)) {
+    else if (existsSync(checkoutHome) && otherStacks.length === 0) {
       rmSync(checkoutHome, { recursive: true, force: true });
       removed.push(checkoutHome);
     }
