@@ -7,6 +7,7 @@
  * with it) and records its failures, so the teardown knows when there is nothing to verify.
  */
 import { backendPoll, config, expect, test as setup } from '../fixtures';
+import { realCloudRefusal } from '../helpers/run/guards';
 import { PREFLIGHT } from './steps';
 
 setup.beforeAll(({ run }) => {
@@ -22,6 +23,11 @@ setup.afterEach(({ run }) => {
 setup(PREFLIGHT.backendUp, async ({ backend }) => {
   const status = await backend.upStatus().catch(() => 0);
   expect(status, `GET ${config.BASE_URL}/up must answer 200: start the backend (npm run stack) or fix BASE_URL`).toBe(200);
+});
+
+setup(PREFLIGHT.consent, () => {
+  // Before any signup: a run refused at its first Approve would already have made accounts.
+  expect(realCloudRefusal(config), 'the funnel approves a VM; without consent nothing may be created at this target').toBeNull();
 });
 
 setup(PREFLIGHT.schema, async ({ backend }) => {

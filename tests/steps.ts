@@ -12,6 +12,7 @@ import { METER_JOB_NAME } from '../helpers/runbook';
 /** Runbook: Pre-flight 1-5 and Prerequisites (tests/preflight.setup.ts). */
 export const PREFLIGHT = {
   backendUp: 'Backend answers /up',
+  consent: 'Consent: this run may create billed VMs at this target',
   schema: '1. Dev DB up to date (no pending migrations)',
   planLimits: '2. Plan limits fresh (free and pro_cloud)',
   planLimitsFix: 'PREFLIGHT_FIX=1: apply the runbook fix (UPDATE saas_plans SET limits)',

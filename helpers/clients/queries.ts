@@ -9,7 +9,6 @@ import {
   accountRowSchema,
   aiProviderRowSchema,
   bootstrapCountsRowSchema,
-  countRowSchema,
   credentialRowSchema,
   inFlightMissionRowSchema,
   missionRowSchema,
@@ -102,11 +101,13 @@ function parseRows<S extends z.ZodType>(schema: S, rows: unknown[]): z.output<S>
 }
 
 /** Node instances the run still has at the cloud: created there and not yet gone or failed. */
-const LIVE_INSTANCE_FILTER = "status NOT IN ('terminated', 'error')";
 
 export type NewNodeInstance = { accountId: string; name: string; status: NodeInstanceRow['status'] };
 
 const deletedCountsSchema = z.object({ node_instances: z.number().int(), usage_records: z.number().int() });
+const accountIdRowSchema = z.object({ account_id: z.string() });
+const holdingRowSchema = z.object({ provider_instance_id: z.string().nullable() });
+const visibleRowSchema = z.object({ visible: z.boolean() });
 
 export function createQueries(db: Queryable, options: { providerIdSql: string }) {
   const providerId = `(${options.providerIdSql})`;
@@ -235,15 +236,29 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
       return nodeInstanceRowSchema.parse(rows[0]);
     },
 
-    /** Instances the run holds at the cloud, for MAX_INSTANCES_PER_RUN. */
-    async liveCloudInstanceCount(emailPattern: string): Promise<number> {
+    /**
+     * The approve gate's count (MAX_INSTANCES_PER_RUN): the run's accounts, and their NodeInstance
+     * rows in any status but terminated, `error` and rows with no Vultr id yet included.
+     */
+    async runHoldings(emailPattern: string): Promise<{ accountIds: string[]; rows: { provider_instance_id: string | null }[] }> {
+      const accounts = await db.query('SELECT DISTINCT account_id FROM users WHERE email LIKE $1', [emailPattern]);
+      const accountIds = parseRows(accountIdRowSchema, accounts.rows).map((r) => r.account_id);
+      if (accountIds.length === 0) return { accountIds, rows: [] };
       const { rows } = await db.query(
-        `SELECT count(*) AS count FROM system_node_instances
-          WHERE account_id IN (SELECT account_id FROM users WHERE email LIKE $1)
-            AND ${providerId} IS NOT NULL AND ${LIVE_INSTANCE_FILTER}`,
-        [emailPattern],
+        `SELECT ${providerId} AS provider_instance_id FROM system_node_instances WHERE account_id = ANY($1::uuid[]) AND status <> 'terminated'`,
+        [accountIds],
       );
-      return countRowSchema.parse(rows[0]).count;
+      return { accountIds, rows: parseRows(holdingRowSchema, rows) };
+    },
+
+    /** An approval's effect is visible: the mission has a NodeInstance row, or it is no longer in flight. */
+    async approvalEffectVisible(missionId: string, inFlightStatuses: readonly string[]): Promise<boolean> {
+      const { rows } = await db.query(
+        `SELECT EXISTS (SELECT 1 FROM system_node_instances WHERE mission_id = $1::uuid)
+             OR NOT EXISTS (SELECT 1 FROM ai_missions WHERE id = $1::uuid AND status = ANY($2::text[])) AS visible`,
+        [missionId, [...inFlightStatuses]],
+      );
+      return visibleRowSchema.parse(rows[0]).visible;
     },
 
     async usageRecords(accountIds: string[]): Promise<UsageRecordRow[]> {

@@ -37,11 +37,3 @@ export function approveRefusal(config: GuardConfig, liveInstancesInRun: number):
   }
   return null;
 }
-
-export async function assertMayApprove(
-  config: GuardConfig,
-  countLiveInstancesInRun: () => Promise<number>,
-): Promise<void> {
-  const refusal = approveRefusal(config, await countLiveInstancesInRun());
-  if (refusal) throw new ApproveRefused(refusal);
-}

@@ -17,7 +17,7 @@ import type { AccountRow, MissionRow, NodeInstanceRow } from '../schemas';
 
 export type BackendConfig = Pick<
   Config,
-  'BASE_URL' | 'WORKER_HEALTH_URL' | 'E2E_EMAIL_DOMAIN' | 'NODE_INSTANCE_PROVIDER_ID_SQL' | 'BACKEND_LOG_COMMAND' | 'BACKEND_LOG_FILE'
+  'BASE_URL' | 'WORKER_HEALTH_URL' | 'E2E_EMAIL_DOMAIN' | 'NODE_INSTANCE_PROVIDER_ID_SQL' | 'BACKEND_LOG_COMMAND' | 'BACKEND_LOG_FILE' | 'IN_FLIGHT_MISSION_STATUSES'
 >;
 
 export class Backend {
@@ -72,9 +72,14 @@ export class Backend {
     return this.queries.accountsByEmailPattern(runEmailPattern(runId, this.config.E2E_EMAIL_DOMAIN, FUNNEL_LABEL));
   }
 
-  /** How many instances the run's accounts hold at the cloud now (the approve guard's count). */
-  liveCloudInstancesOfRun(runId: string): Promise<number> {
-    return this.queries.liveCloudInstanceCount(runEmailPattern(runId, this.config.E2E_EMAIL_DOMAIN));
+  /** The run's accounts and their NodeInstance rows in any status but terminated (the approve gate's count). */
+  runHoldings(runId: string): Promise<{ accountIds: string[]; rows: { provider_instance_id: string | null }[] }> {
+    return this.queries.runHoldings(runEmailPattern(runId, this.config.E2E_EMAIL_DOMAIN));
+  }
+
+  /** An approval's effect is visible: its mission has a NodeInstance row, or is no longer in flight. */
+  approvalEffectVisible(missionId: string): Promise<boolean> {
+    return this.queries.approvalEffectVisible(missionId, this.config.IN_FLIGHT_MISSION_STATUSES);
   }
 
   /** The account behind an identity's e-mail; throws when sign-up never created one. */

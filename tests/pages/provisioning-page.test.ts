@@ -32,7 +32,7 @@ beforeAll(async () => {
   if (choice.kind === 'none') throw new Error('no Chromium: run npm run bootstrap');
   browser = await chromium.launch({ executablePath: choice.kind === 'bundled' ? undefined : choice.executablePath, args: OFFLINE_CHROMIUM_ARGS });
   page = await browser.newPage();
-  provisioning = new ProvisioningPage(page, { route: '/new', beforeApprove: async () => undefined });
+  provisioning = new ProvisioningPage(page, { route: '/new', approvalGate: (click) => click() });
 });
 
 afterAll(async () => {

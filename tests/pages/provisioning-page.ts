@@ -1,5 +1,6 @@
 import type { Locator, Page, Response } from '@playwright/test';
 import { APPROVE_PATH } from '../../helpers/clients/api';
+import type { ApprovalGate } from '../../helpers/run/approval-gate';
 import { PlanReview } from './plan-review';
 import { usdOf } from './billing-page';
 
@@ -11,12 +12,13 @@ export type Approval = { missionId: string; status: number; errorCode: string | 
 
 export type ProvisioningPageOptions = {
   route: string;
-  /** Runs before every Approve click (the run's cloud-safety guard); throws to refuse. */
-  beforeApprove: () => Promise<void>;
+  /** Every Approve click goes through it: the run's cloud-safety gate, which may refuse (throws). */
+  approvalGate: ApprovalGate;
+  /** How long the AI may take to answer a chat message (a real LLM is slower than the reference stand-in). */
+  aiReplyTimeoutMs?: number;
 };
 
-/** How long the AI may take to answer a chat message (a real LLM is slower than the reference stand-in). */
-const AI_REPLY_TIMEOUT_MS = 30_000;
+const DEFAULT_AI_REPLY_TIMEOUT_MS = 30_000;
 
 /** The provisioning chat (`/new`): chat, Brief Card, plan modal, execution pill, paywall, toasts. */
 export class ProvisioningPage {
@@ -104,27 +106,28 @@ export class ProvisioningPage {
     const earlierReplies = await this.aiMessages.count();
     await this.chatInput.fill(text);
     await this.chatInput.press('Enter');
-    await this.aiMessages.nth(earlierReplies).waitFor({ timeout: AI_REPLY_TIMEOUT_MS });
+    await this.aiMessages.nth(earlierReplies).waitFor({ timeout: this.options.aiReplyTimeoutMs ?? DEFAULT_AI_REPLY_TIMEOUT_MS });
     return this.page
       .locator(`xpath=(//*[@data-testid="msg-ai"])[position() > ${earlierReplies}]//*[@data-testid="open-plan-button"]`)
       .last();
   }
 
   async openPlan(openPlanButton: Locator): Promise<void> {
-    await openPlanButton.click({ timeout: AI_REPLY_TIMEOUT_MS });
+    await openPlanButton.click({ timeout: this.options.aiReplyTimeoutMs ?? DEFAULT_AI_REPLY_TIMEOUT_MS });
     await this.plan.root.waitFor();
   }
 
   /** Clicks "Approve & Provision" (after the run's guard) and reports what the API answered the page. */
   async approve(): Promise<Approval> {
-    await this.options.beforeApprove();
-    const requestedAt = new Date();
-    const answered = this.page.waitForResponse((r) => r.request().method() === 'POST' && APPROVE_PATH.test(new URL(r.url()).pathname));
-    await this.plan.approveButton.click();
-    const response = await answered;
-    const [, missionId] = APPROVE_PATH.exec(new URL(response.url()).pathname) ?? [];
-    if (!missionId) throw new Error(`the Approve call went to ${new URL(response.url()).pathname}, not to a mission's approve path`);
-    return { missionId: decodeURIComponent(missionId), status: response.status(), errorCode: await errorCodeOf(response), requestedAt };
+    return this.options.approvalGate(async () => {
+      const requestedAt = new Date();
+      const answered = this.page.waitForResponse((r) => r.request().method() === 'POST' && APPROVE_PATH.test(new URL(r.url()).pathname));
+      await this.plan.approveButton.click();
+      const response = await answered;
+      const [, missionId] = APPROVE_PATH.exec(new URL(response.url()).pathname) ?? [];
+      if (!missionId) throw new Error(`the Approve call went to ${new URL(response.url()).pathname}, not to a mission's approve path`);
+      return { missionId: decodeURIComponent(missionId), status: response.status(), errorCode: await errorCodeOf(response), requestedAt };
+    });
   }
 
   /** The Brief Card's raw values (`data-value`: JSON for arrays, objects and numbers). */
