@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RollbackReport } from '../helpers/run/rollback';
-import { parseDuration, parseRollbackArgs, rollbackJson, rollbackJsonSchema } from './rollback';
+import { parseDuration, parseRollbackArgs, restoreSharedState, rollbackJson, rollbackJsonSchema } from './rollback';
 
 describe('rollback command line', () => {
   it('reads --run-id, --older-than, --dry-run and --json, in both spellings', () => {
@@ -87,3 +87,43 @@ describe('rollback --json', () => {
     expect(rollbackJson(report({ nodeInstances: 1 })).nothingToDo).toBe(false);
   });
 });
+
+describe('restoring shared state a killed run left changed', () => {
+  function target() {
+    const rows = [
+      { id: 'c1', is_active: false, account_id: null, provider_id: 'p', scope: 1, consecutive_failures: 0, last_error: null },
+      { id: 'c2', is_active: false, account_id: null, provider_id: 'p', scope: 1, consecutive_failures: 0, last_error: null },
+    ];
+    const queries = {
+      platformPoolCredentials: async () => rows.map((r) => ({ ...r })),
+      setCredentialsActive: async (ids: string[], active: boolean) => {
+        for (const r of rows) if (ids.includes(r.id)) r.is_active = active;
+        return ids.length;
+      },
+    };
+    const undone: string[] = [];
+    const ledger = {
+      pending: (runId: string) => (runId === 'killed1' && undone.length === 0 ? [{ kind: 'platform_pool_disabled' as const, credentialIds: ['c1'], at: '2026-12-07T10:00:00Z' }] : []),
+      undone: (runId: string) => void undone.push(runId),
+      runs: () => ['other1', 'killed1'],
+    };
+    return { rows, queries, ledger, undone };
+  }
+
+  it("switches the run's credential back on, records it, and only that one", async () => {
+    const t = target();
+    const restored = await restoreSharedState({ kind: 'older-than', ageMs: 0 }, t.queries, false, t.ledger);
+    expect(restored).toEqual({ done: [{ runId: 'killed1', kind: 'platform_pool_disabled', credentialIds: ['c1'] }], failures: [] });
+    expect(t.rows.map((r) => r.is_active)).toEqual([true, false]);
+    expect(t.undone).toEqual(['killed1']);
+    expect((await restoreSharedState({ kind: 'older-than', ageMs: 0 }, t.queries, false, t.ledger)).done).toEqual([]);
+  });
+
+  it('changes nothing in a dry run, and looks only at the named run with --run-id', async () => {
+    const t = target();
+    expect((await restoreSharedState({ kind: 'older-than', ageMs: 0 }, t.queries, true, t.ledger)).done).toHaveLength(1);
+    expect(t.rows[0]?.is_active).toBe(false);
+    expect((await restoreSharedState({ kind: 'run', runId: 'other1' }, t.queries, false, t.ledger)).done).toEqual([]);
+  });
+});
+

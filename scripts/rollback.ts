@@ -16,7 +16,8 @@ import { createDispatcher } from '../helpers/clients/http';
 import { createQueries } from '../helpers/clients/queries';
 import { formatRollbackReport, foundNothing, rollback, rollbackFailures, type RollbackReport, type RollbackSelector } from '../helpers/run/rollback';
 import { VultrClient } from '../helpers/clients/vultr';
-import { runsStartedHere } from '../helpers/run/state';
+import { restorePlatformPool } from '../helpers/run/platform-pool';
+import { pendingSharedChanges, recordSharedChangeUndone, runsStartedHere, type SharedChange } from '../helpers/run/state';
 import { withNpmConfigFlags } from './lib/npm-flags';
 
 export const ROLLBACK_USAGE = `usage: npm run rollback -- (--run-id <id> | --older-than <age> [--all-runs]) [--dry-run] [--json]
@@ -96,6 +97,8 @@ export const rollbackJsonSchema = z.object({
   errors: z.array(z.string()),
   /** Nothing was left to destroy: what a second rollback must report. */
   nothingToDo: z.boolean(),
+  /** Shared state a killed run left changed, put back (printed by the command, not by rollbackJson). */
+  restored: z.array(z.object({ runId: z.string(), kind: z.literal('platform_pool_disabled'), credentialIds: z.array(z.string()) })).optional(),
 });
 export type RollbackJson = z.infer<typeof rollbackJsonSchema>;
 
@@ -114,6 +117,37 @@ export function rollbackJson(report: RollbackReport): RollbackJson {
     errors: rollbackFailures(report),
     nothingToDo: foundNothing(report),
   };
+}
+
+type Restored = { done: { runId: string; kind: SharedChange['kind']; credentialIds: string[] }[]; failures: string[] };
+
+/**
+ * Puts back the shared state a run changed and did not put back (its ledger in the run state):
+ * the platform-pool credential a killed run left off. The runs are the one named, or this
+ * checkout's (only this checkout has their ledgers).
+ */
+export async function restoreSharedState(
+  selector: RollbackSelector,
+  queries: Parameters<typeof restorePlatformPool>[0],
+  dryRun: boolean,
+  ledger = { pending: pendingSharedChanges, undone: recordSharedChangeUndone, runs: runsStartedHere },
+): Promise<Restored> {
+  const runIds = selector.kind === 'run' ? [selector.runId] : ledger.runs();
+  const restored: Restored = { done: [], failures: [] };
+  for (const runId of runIds) {
+    for (const change of ledger.pending(runId)) {
+      try {
+        if (!dryRun) {
+          await restorePlatformPool(queries, change.credentialIds);
+          ledger.undone(runId, change);
+        }
+        restored.done.push({ runId, kind: change.kind, credentialIds: change.credentialIds });
+      } catch (error) {
+        restored.failures.push(`restoring the platform pool left off by run ${runId}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+  return restored;
 }
 
 async function main(): Promise<number> {
@@ -157,17 +191,21 @@ async function rollbackCommand(): Promise<number> {
   pool.on('error', () => undefined);
   const dispatcher = createDispatcher();
   try {
+    const queries = createQueries(pool, { providerIdSql: config.NODE_INSTANCE_PROVIDER_ID_SQL });
+    // First what a killed run left switched off: the rollback's own checks may need the pool.
+    const restored = await restoreSharedState(selector, queries, dryRun);
     const report = await rollback(
       selector,
       {
-        store: createQueries(pool, { providerIdSql: config.NODE_INSTANCE_PROVIDER_ID_SQL }),
+        store: queries,
         cloud: new VultrClient({ baseUrl: config.VULTR_API_URL, apiKey: config.VULTR_API_KEY, dispatcher }),
       },
       // A job already queued for a killed run would otherwise create its VM after we looked.
       { domain: config.E2E_EMAIL_DOMAIN, dryRun, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000, inFlightMissionStatuses: config.IN_FLIGHT_MISSION_STATUSES },
     );
-    console.log(json ? JSON.stringify(rollbackJson(report), null, 2) : formatRollbackReport(report));
-    const failures = rollbackFailures(report);
+    console.log(json ? JSON.stringify({ ...rollbackJson(report), restored: restored.done }, null, 2) : formatRollbackReport(report));
+    if (!json) for (const line of restored.done) console.log(`  restored: ${line.kind} of run ${line.runId} (credentials ${line.credentialIds.join(', ')})${dryRun ? ' — would restore' : ''}`);
+    const failures = [...restored.failures, ...rollbackFailures(report)];
     for (const failure of failures) console.error(`rollback: ${failure}`);
     return failures.length > 0 ? 1 : 0;
   } finally {

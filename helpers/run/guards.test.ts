@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approveRefusal } from './guards';
+import { approveRefusal, sharedStateRefusal } from './guards';
 
 const local = { BASE_URL: 'http://127.0.0.1:3100', VULTR_API_URL: 'http://127.0.0.1:3101/v2', ALLOW_REAL_CLOUD: false, MAX_INSTANCES_PER_RUN: 3 };
 
@@ -37,4 +37,12 @@ describe('approve guard', () => {
     expect(approveRefusal({ ...remote, ALLOW_REAL_CLOUD: true }, 0)).toBeNull();
   });
 
+});
+
+describe('shared-state guard', () => {
+  it('lets a local target switch the pool off, and a remote one only with ALLOW_SHARED_STATE_CHANGES=1', () => {
+    expect(sharedStateRefusal({ isLocalTarget: true, ALLOW_SHARED_STATE_CHANGES: false })).toBeNull();
+    expect(sharedStateRefusal({ isLocalTarget: false, ALLOW_SHARED_STATE_CHANGES: false })).toMatch(/^skipped: .*set ALLOW_SHARED_STATE_CHANGES=1/);
+    expect(sharedStateRefusal({ isLocalTarget: false, ALLOW_SHARED_STATE_CHANGES: true })).toBeNull();
+  });
 });

@@ -37,3 +37,9 @@ export function approveRefusal(config: GuardConfig, liveInstancesInRun: number):
   }
   return null;
 }
+
+/** Why the run may not switch off state the target shares (the platform pool), or null when it may. */
+export function sharedStateRefusal(config: Pick<Config, 'isLocalTarget' | 'ALLOW_SHARED_STATE_CHANGES'>): string | null {
+  if (config.isLocalTarget || config.ALLOW_SHARED_STATE_CHANGES) return null;
+  return 'skipped: switching off the platform-pool credential changes state this target shares with colleagues; set ALLOW_SHARED_STATE_CHANGES=1 to run it (it is always put back)';
+}

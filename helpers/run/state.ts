@@ -14,8 +14,55 @@ import { fileURLToPath } from 'node:url';
  */
 const STATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'run-state');
 
-function statePath(runId: string, kind: 'start' | 'preflight-failures' = 'start'): string {
-  return resolve(STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.preflight-failures`);
+type StateKind = 'start' | 'preflight-failures' | 'shared-changes';
+const SUFFIX: Record<StateKind, string> = { start: '.json', 'preflight-failures': '.preflight-failures', 'shared-changes': '.shared-changes' };
+
+function statePath(runId: string, kind: StateKind = 'start'): string {
+  return resolve(STATE_DIR, `${runId}${SUFFIX[kind]}`);
+}
+
+/**
+ * A change to state the run shares with others (the platform-pool credential), recorded before it
+ * is made, and its undoing recorded after: a run killed in between leaves a change that
+ * `npm run rollback` finds here and puts back.
+ */
+export type SharedChange = { kind: 'platform_pool_disabled'; credentialIds: string[]; at: string };
+type SharedChangeLine = ({ op: 'made' } & SharedChange) | { op: 'undone'; kind: SharedChange['kind']; credentialIds: string[]; at: string };
+
+export function recordSharedChange(runId: string, change: SharedChange): void {
+  const path = statePath(runId, 'shared-changes');
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${JSON.stringify({ op: 'made', ...change } satisfies SharedChangeLine)}\n`);
+}
+
+export function recordSharedChangeUndone(runId: string, change: Pick<SharedChange, 'kind' | 'credentialIds'>): void {
+  const path = statePath(runId, 'shared-changes');
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${JSON.stringify({ op: 'undone', ...change, at: new Date().toISOString() } satisfies SharedChangeLine)}\n`);
+}
+
+/** The changes the run made and has not undone yet (each credential id once). */
+export function pendingSharedChanges(runId: string): SharedChange[] {
+  let text: string;
+  try {
+    text = readFileSync(statePath(runId, 'shared-changes'), 'utf8');
+  } catch {
+    return [];
+  }
+  const off = new Map<string, string>();
+  for (const line of text.split('\n').filter(Boolean)) {
+    let entry: SharedChangeLine;
+    try {
+      entry = JSON.parse(line) as SharedChangeLine;
+    } catch {
+      continue;
+    }
+    for (const id of entry.credentialIds ?? []) {
+      if (entry.op === 'made') off.set(id, entry.at);
+      else off.delete(id);
+    }
+  }
+  return off.size === 0 ? [] : [{ kind: 'platform_pool_disabled', credentialIds: [...off.keys()], at: [...off.values()].sort()[0]! }];
 }
 
 /** Records the start once; later calls (other pre-flight tests, repeats) keep the first moment. */
@@ -89,5 +136,13 @@ export class RunState {
 
   preflightFailures(): string[] {
     return readPreflightFailures(this.id);
+  }
+
+  recordSharedChange(change: SharedChange): void {
+    recordSharedChange(this.id, change);
+  }
+
+  recordSharedChangeUndone(change: Pick<SharedChange, 'kind' | 'credentialIds'>): void {
+    recordSharedChangeUndone(this.id, change);
   }
 }
