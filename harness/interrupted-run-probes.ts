@@ -33,6 +33,8 @@ export function probes(pool: pg.Pool, vultr: VultrClient) {
   });
   return {
     accounts,
+    /** Every platform-pool credential is active (the pool test's kill point is when one is not). */
+    platformPoolActive: async () => (await queries.platformPoolCredentials()).every((c) => c.is_active),
     rowCounts,
     nodeRows: async (pattern: string): Promise<NodeRow[]> => queries.nodeInstances((await accounts(pattern)).map((a) => a.id)),
     unsettledMissions: (accountIds: string[]) => queries.inFlightMissions(accountIds, DEFAULT_IN_FLIGHT_MISSION_STATUSES),

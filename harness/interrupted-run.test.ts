@@ -4,14 +4,16 @@ import { formatSummary, killPoint, missedWindow, parseArgs, PORTS, UsageError } 
 import { rolledBack } from './interrupted-run-probes';
 
 describe('parseArgs', () => {
-  it('runs both scenarios by default', () => {
-    expect(parseArgs([])).toEqual({ scenarios: ['sigint', 'sigkill'], keepStack: false, help: false });
+  it('runs every scenario by default', () => {
+    expect(parseArgs([])).toEqual({ scenarios: ['sigint', 'sigkill', 'pool-off'], keepStack: false, help: false });
   });
 
   it.each([
     [['--scenario=sigint'], ['sigint']],
     [['--scenario', 'sigkill'], ['sigkill']],
-    [['--scenario=both'], ['sigint', 'sigkill']],
+    [['--scenario=pool-off'], ['pool-off']],
+    [['--scenario=all'], ['sigint', 'sigkill', 'pool-off']],
+    [['--scenario=both'], ['sigint', 'sigkill', 'pool-off']],
   ])('%j selects %j', (argv, scenarios) => {
     expect(parseArgs(argv)).toMatchObject({ scenarios });
   });
@@ -26,7 +28,7 @@ describe('parseArgs', () => {
   });
 
   it.each([
-    [['--scenario=sigterm'], /sigint, sigkill or both; got "sigterm"/],
+    [['--scenario=sigterm'], /sigint, sigkill, pool-off or all; got "sigterm"/],
     [['--scenario'], /expects a value/],
     [['--scenario='], /expects a value/],
     [['--scenario', '--keep-stack'], /expects a value/],

@@ -33,6 +33,7 @@ import { treeOf } from './lib/proc';
 import { describeExit, signal, spawnLogged, tailLines, waitFor, within, type Spawned } from './lib/processes';
 import { allGone, probes, rollbackOnce, rolledBack, stopChecks, type Probes } from './interrupted-run-probes';
 import { portList, startStack, suiteEnv, type EnvChanges, type Ports, type RunningStack } from './lib/stack';
+import { NEGATIVE } from '../tests/steps';
 
 /** This script's own ports: never the real stack's (3100-3103, 54329) nor another script's. */
 export const PORTS: Ports = { base: 4221, vultr: 4222, stripe: 4223, worker: 4224, postgres: 4225 };
@@ -64,12 +65,13 @@ const STACK: EnvChanges = {
 
 // ───────────────────────────────────────────────────────────────────── flags
 
-export type Scenario = 'sigint' | 'sigkill';
-export const SCENARIOS: readonly Scenario[] = ['sigint', 'sigkill'];
+/** pool-off: kill -9 of the platform-pool test's runner while the shared credential is off. */
+export type Scenario = 'sigint' | 'sigkill' | 'pool-off';
+export const SCENARIOS: readonly Scenario[] = ['sigint', 'sigkill', 'pool-off'];
 
 export type Options = { scenarios: Scenario[]; keepStack: boolean; help: boolean };
 
-export const USAGE = `usage: npx tsx harness/interrupted-run.ts [--scenario=sigint|sigkill|both] [--keep-stack] [--help]
+export const USAGE = `usage: npx tsx harness/interrupted-run.ts [--scenario=sigint|sigkill|pool-off|all] [--keep-stack] [--help]
 
 Starts a fresh reference stack (ports ${PORTS.base}-${PORTS.postgres}, state in a directory under ${tmpdir()}), runs the
 funnel project and kills the runner mid-provisioning, then checks that
@@ -77,7 +79,9 @@ funnel project and kills the runner mid-provisioning, then checks that
 NodeInstance or usage record, and that a second rollback finds nothing to do.
 
   --scenario=NAME  sigint (Ctrl+C to the runner's process group), sigkill (kill -9 of the group
-                   once the Vultr instance exists) or both (default)
+                   once the Vultr instance exists), pool-off (kill -9 of the platform-pool test
+                   while the shared credential is off; rollback must switch it back on) or all
+                   (default; 'both' is an older name for it)
   --keep-stack     leave the stack up afterwards and keep its directory and the runners' output;
                    the script then waits in the foreground until Ctrl+C
   --help           this text`;
@@ -85,11 +89,11 @@ NodeInstance or usage record, and that a second rollback finds nothing to do.
 export { UsageError };
 
 export function parseArgs(argv: string[]): Options {
-  const values = parseCommandLine(argv, { scenario: { type: 'string' }, 'keep-stack': { type: 'boolean' } }, { scenario: 'both' });
+  const values = parseCommandLine(argv, { scenario: { type: 'string' }, 'keep-stack': { type: 'boolean' } }, { scenario: 'all' });
   const scenario = values.scenario;
-  if (scenario === '') throw new UsageError('--scenario expects a value, e.g. --scenario=both');
-  const scenarios = scenario === undefined || scenario === 'both' ? [...SCENARIOS] : SCENARIOS.filter((s) => s === scenario);
-  if (scenarios.length === 0) throw new UsageError(`--scenario expects sigint, sigkill or both; got "${scenario}"`);
+  if (scenario === '') throw new UsageError('--scenario expects a value, e.g. --scenario=all');
+  const scenarios = scenario === undefined || scenario === 'all' || scenario === 'both' ? [...SCENARIOS] : SCENARIOS.filter((s) => s === scenario);
+  if (scenarios.length === 0) throw new UsageError(`--scenario expects sigint, sigkill, pool-off or all; got "${scenario}"`);
   return { scenarios, keepStack: values['keep-stack'] ?? false, help: values.help ?? false };
 }
 
@@ -144,13 +148,17 @@ function quoted(file: string, lines = 25): string {
 
 // ───────────────────────────────────────────────────────────────────── one scenario
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Process groups of runners still running, for this script's own Ctrl+C. */
 const runners = new Set<number>();
 
 type ScenarioResult = { name: string; runId?: string; seconds: number; checks: Check[] };
 
 function newRunId(scenario: Scenario): string {
-  return `intr${scenario === 'sigint' ? 'i' : 'k'}${randomBytes(4).toString('hex')}`;
+  return `intr${{ sigint: 'i', sigkill: 'k', 'pool-off': 'p' }[scenario]}${randomBytes(4).toString('hex')}`;
 }
 
 async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probes, workDir: string): Promise<ScenarioResult> {
@@ -174,10 +182,11 @@ async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probe
   // Its own process group, like a shell's foreground job: the signal reaches the runner, its
   // workers and the browser at once. Its cwd is the run's directory; its start is still recorded in
   // the checkout's test-results/run-state, which is how rollback --older-than knows it is ours.
-  say(`${scenario}: run ${runId}: playwright test --project=funnel (output in ${runDir})`);
+  const selection = scenario === 'pool-off' ? ['--project=negative', '--grep', escapeRegExp(NEGATIVE.poolDisabled.test)] : ['--project=funnel'];
+  say(`${scenario}: run ${runId}: playwright test ${selection.join(' ')} (output in ${runDir})`);
   const runner = spawnLogged(
     process.execPath,
-    [PLAYWRIGHT_CLI, 'test', '--config', join(ROOT, 'playwright.config.ts'), '--project=funnel', '--output', join(runDir, 'artifacts'), `--reporter=line,${join(ROOT, 'reporters/run-summary-reporter.ts')}`],
+    [PLAYWRIGHT_CLI, 'test', '--config', join(ROOT, 'playwright.config.ts'), ...selection, '--output', join(runDir, 'artifacts'), `--reporter=line,${join(ROOT, 'reporters/run-summary-reporter.ts')}`],
     { cwd: runDir, env, log: join(runDir, 'runner.log') },
   );
   const pgid = runner.pid;
@@ -190,6 +199,7 @@ async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probe
   let target: NodeRow | undefined;
   const watched = await waitFor(async () => {
     if (runner.exit) return 'exited' as const;
+    if (scenario === 'pool-off') return (await probe.platformPoolActive()) ? undefined : ('kill' as const);
     const rows = await probe.nodeRows(pattern);
     target = killPoint(scenario, rows);
     if (target && scenario === 'sigkill' && !(await probe.instanceExists(target.provider_instance_id!))) target = undefined;
@@ -207,7 +217,11 @@ async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probe
         : watched === 'missed'
           ? 'the NodeInstance was already past provisioning when seen (kill window missed)'
           : `no NodeInstance began provisioning within ${PROVISIONING_TIMEOUT_MS / 1000} s`;
-    check('the runner was killed mid-provisioning', false, `${why}; last lines of ${runner.log}:\n${quoted(runner.log)}`);
+    check(scenario === 'pool-off' ? 'the runner was killed while the platform pool was off' : 'the runner was killed mid-provisioning', false, `${why}; last lines of ${runner.log}:\n${quoted(runner.log)}`);
+  } else if (scenario === 'pool-off') {
+    say(`${scenario}: the platform-pool credential is off: SIGKILL to the runner's process group (${tree.length + 1} processes)`);
+    signal(-pgid, 'SIGKILL');
+    check('the runner was killed while the platform pool was off', true);
   } else {
     const what = scenario === 'sigint' ? 'SIGINT' : 'SIGKILL';
     const instance = target!.provider_instance_id ? `, Vultr instance ${target!.provider_instance_id} exists` : ', no Vultr id yet';
@@ -264,6 +278,12 @@ async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probe
   const first = await rollbackOnce(env, ROLLBACK_TIMEOUT_MS);
   say(`${scenario}: npm run rollback -- --older-than 0m --json (${describeExit(first.exit)}): ${first.summary ? rolledBack(first.summary) : `no JSON summary:\n${first.output.replace(/^/gm, '      | ')}`}`);
   check('rollback exits 0', first.exit.code === 0, describeExit(first.exit));
+  const poolOn = await probe.platformPoolActive();
+  check('the platform pool is on after the rollback', poolOn, poolOn ? undefined : 'a platform-pool credential is still off');
+  if (scenario === 'pool-off') {
+    const restored = first.summary?.restored ?? [];
+    check('rollback says it switched the pool back on', restored.some((r) => r.runId === runId && r.kind === 'platform_pool_disabled'), JSON.stringify(restored));
+  }
   check('rollback found the run\'s accounts', first.summary !== null && first.summary.counts.accounts >= accounts.length, first.summary ? `${first.summary.counts.accounts} account(s)` : 'no JSON summary');
 
   for (const account of accounts) {
