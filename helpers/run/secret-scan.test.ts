@@ -139,4 +139,30 @@ describe('secret scan', () => {
     // Masked once: a second pass finds nothing left to mask.
     expect(maskInZips([root], [])).toBe(0);
   });
+
+  it('masks refresh tokens and cookies (a target whose session is a cookie) by shape', () => {
+    const cookie = 'session=s%3AQk9vZ1lNd3RrUQ.abcdef0123';
+    const refresh = 'rt_9f8e7d6c5b4a3921';
+    const network = `{"cookies":[{"name":"session","value":"s%3AQk9vZ1lNd3RrUQ"}],"headers":[{"name":"Cookie","value":"${cookie}"},{"name":"set-cookie","value":"${cookie}; Path=/; HttpOnly"}]}`;
+    const raw = `HTTP/1.1 200 OK\r\nSet-Cookie: ${cookie}; Path=/\r\ncookie: ${cookie}\r\n`;
+    const root = tree({ 'results/t/trace.zip': makeZip({ 'trace.network': network, 'resources/raw.txt': raw, 'resources/auth.json': `{"refresh_token":"${refresh}"}` }) });
+    expect(maskInZips([root], [])).toBe(6);
+    const entries = readZip(readFileSync(join(root, 'results/t/trace.zip')));
+    const all = entries.map((e) => e.data.toString()).join('\n');
+    expect(all).not.toContain('Qk9vZ1lNd3RrUQ');
+    expect(all).not.toContain(refresh);
+    expect(JSON.parse(entries.find((e) => e.name === 'trace.network')!.data.toString())).toBeTruthy();
+  });
+
+  it('masks inside a zip inside a zip: the trace zips a blob report holds', () => {
+    const token = 'm1at_NestedTokenValue77';
+    const trace = makeZip({ 'trace.network': `{"name":"authorization","value":"Bearer ${token}"}` });
+    dir = mkdtempSync(join(tmpdir(), 'scan-'));
+    mkdirSync(join(dir, 'blob-report'), { recursive: true });
+    writeFileSync(join(dir, 'blob-report/report-1.zip'), writeZip([{ name: 'report.jsonl', data: Buffer.from('{}') }, { name: 'resources/abc.zip', data: trace }]));
+    expect(maskInZips([dir], [])).toBe(1);
+    const outer = readZip(readFileSync(join(dir, 'blob-report/report-1.zip')));
+    const inner = readZip(outer.find((e) => e.name === 'resources/abc.zip')!.data);
+    expect(inner[0]?.data.toString()).toBe(`{"name":"authorization","value":"Bearer ${'*'.repeat(token.length)}"}`);
+  });
 });

@@ -80,18 +80,35 @@ function replaceAll(buf: Buffer, needle: Buffer, mask: Buffer): { data: Buffer; 
 }
 
 /**
- * Session tokens the browser carries for a throwaway user that the suite never sees (the funnel
- * identity signs up in the page): bearer headers and `access_token` fields (the auth answers of
- * CONTRACT 4) in a trace's network log. Masked by shape, whatever the token format of the target.
+ * Session material the browser carries for a throwaway user that the suite never sees (the funnel
+ * identity signs up in the page), in a trace's network log: bearer headers, `access_token` and
+ * `refresh_token` fields (the auth answers of CONTRACT 4), and cookies, for a target whose session
+ * is a cookie (`Cookie` and `Set-Cookie` headers, as a trace records them: a {name, value} pair,
+ * or a raw header line). Masked by shape, whatever the token format of the target.
  */
 // Each shape has three groups: what comes before the token, the token, what comes after it.
-const SESSION_TOKEN_SHAPES = [/(Bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)()/g, /("access_token"\s*:\s*")([^"\\]{8,})(")/g];
+export const SESSION_TOKEN_SHAPES = [
+  /(Bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)()/g,
+  /("(?:access|refresh)_token"\s*:\s*")([^"\\]{8,})(")/g,
+  /("name"\s*:\s*"(?:set-)?cookie"\s*,\s*"value"\s*:\s*")([^"\\]{8,})(")/gi,
+  /((?:^|[\r\n])(?:set-)?cookie:[ \t]*)([^\r\n]{8,})()/gi,
+];
+
+/** A trace's HAR-style parsed cookies, request and response: `"cookies":[{"name":…,"value":…}]`. */
+const COOKIE_LISTS = /"cookies"\s*:\s*\[[^\]]*\]/g;
+const COOKIE_VALUE = /("value"\s*:\s*")([^"\\]+)(")/g;
 
 function maskSessionTokens(data: Buffer): { data: Buffer; count: number } {
   // latin1 maps bytes 1:1, so lengths and every byte outside a match are kept.
   const text = data.toString('latin1');
   let count = 0;
-  let masked = text;
+  let masked = text.replace(COOKIE_LISTS, (list) =>
+    list.replace(COOKIE_VALUE, (_match, before: string, value: string, after: string) => {
+      if (/^\*+$/.test(value)) return `${before}${value}${after}`;
+      count++;
+      return `${before}${'*'.repeat(value.length)}${after}`;
+    }),
+  );
   for (const shape of SESSION_TOKEN_SHAPES) {
     masked = masked.replace(shape, (_match, before: string, token: string, after: string) => {
       if (/^\*+$/.test(token)) return `${before}${token}${after}`;
@@ -118,23 +135,37 @@ export function maskInZips(roots: string[], values: string[]): number {
       if (!file.endsWith('.zip')) continue;
       const buf = readFileSync(file);
       if (!isZip(buf)) continue;
-      let changed = 0;
-      const entries = readZip(buf).map((entry) => {
-        let data = entry.data;
-        for (const u of usable) {
-          const r = replaceAll(data, u.needle, u.mask);
-          data = r.data;
-          changed += r.count;
-        }
-        const tokens = maskSessionTokens(data);
-        changed += tokens.count;
-        return { name: entry.name, data: tokens.data };
-      });
-      if (changed > 0) {
-        writeFileSync(file, writeZip(entries));
-        masked += changed;
+      const result = maskZip(buf, usable, 0);
+      if (result.count > 0) {
+        writeFileSync(file, result.data);
+        masked += result.count;
       }
     }
   }
   return masked;
+}
+
+/**
+ * One archive's entries, masked, and the archives inside it the same way: a blob report holds its
+ * tests' trace zips as entries, and a trace may hold resources that are zips too.
+ */
+function maskZip(buf: Buffer, usable: { needle: Buffer; mask: Buffer }[], depth: number): { data: Buffer; count: number } {
+  let changed = 0;
+  const entries = readZip(buf).map((entry) => {
+    if (depth < 3 && isZip(entry.data)) {
+      const inner = maskZip(entry.data, usable, depth + 1);
+      changed += inner.count;
+      return { name: entry.name, data: inner.data };
+    }
+    let data = entry.data;
+    for (const u of usable) {
+      const r = replaceAll(data, u.needle, u.mask);
+      data = r.data;
+      changed += r.count;
+    }
+    const tokens = maskSessionTokens(data);
+    changed += tokens.count;
+    return { name: entry.name, data: tokens.data };
+  });
+  return changed > 0 ? { data: writeZip(entries), count: changed } : { data: buf, count: 0 };
 }
