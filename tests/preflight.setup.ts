@@ -30,6 +30,12 @@ setup(PREFLIGHT.consent, () => {
   expect(realCloudRefusal(config), 'the funnel approves a VM; without consent nothing may be created at this target').toBeNull();
 });
 
+setup(PREFLIGHT.ownStack, async ({ backend }) => {
+  // Only the local default target is started, or reused, by Playwright (START_STACK=auto).
+  setup.skip(config.START_STACK !== 'auto' || !config.isLocalTarget, 'the run neither starts nor reuses a stack (START_STACK=never or a target not on this machine)');
+  expect(await backend.stackOwnershipProblem(), 'a stack already running must be this checkout\'s').toBeNull();
+});
+
 setup(PREFLIGHT.schema, async ({ backend }) => {
   const missing = await backend.missingSchema();
   expect(missing, `pending migrations: ${missing.join(', ')} — run the migrations (cd server && bundle exec rails db:migrate)`).toEqual([]);

@@ -13,6 +13,7 @@ import { METER_JOB_NAME } from '../helpers/runbook';
 export const PREFLIGHT = {
   backendUp: 'Backend answers /up',
   consent: 'Consent: this run may create billed VMs at this target',
+  ownStack: "The stack at BASE_URL is this checkout's own (its log is the one this run reads)",
   schema: '1. Dev DB up to date (no pending migrations)',
   planLimits: '2. Plan limits fresh (free and pro_cloud)',
   planLimitsFix: 'PREFLIGHT_FIX=1: apply the runbook fix (UPDATE saas_plans SET limits)',

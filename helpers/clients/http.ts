@@ -5,7 +5,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 
-export type HttpResponse = { status: number; json: unknown; text: string };
+export type HttpResponse = { status: number; json: unknown; text: string; headers?: Record<string, string | string[] | undefined> };
 
 export type HttpCall = {
   method?: Dispatcher.HttpMethod;
@@ -43,7 +43,7 @@ export async function httpJson(dispatcher: Dispatcher, url: string, call: HttpCa
       json = undefined;
     }
   }
-  return { status: response.statusCode, json, text };
+  return { status: response.statusCode, json, text, headers: response.headers };
 }
 
 /** Where a request went, for messages: method and path only (no query string, no headers). */

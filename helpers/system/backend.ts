@@ -5,15 +5,21 @@
  * it, so the step asserts on what the poll saw; they throw at once on a terminal failure (an
  * instance in `error`) instead of waiting out the timeout.
  */
+import { realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 import { readBackendLog, scanForServerErrors, type LogScan } from '../clients/backend-log';
 import { pollable } from '../clients/http';
 import type { Queries } from '../clients/queries';
 import type { Config } from '../config';
-import { backendUpStatus, missingSchema, stalePlans, workerHealth } from '../preflight/health';
+import { backendUpStatus, missingSchema, stackIdentity, stackOwnershipProblem, stalePlans, workerHealth } from '../preflight/health';
 import { FUNNEL_LABEL, runEmailPattern } from '../run/identity-emails';
 import { NODE_INSTANCE_FAILURES, RUNBOOK_PLAN_LIMITS } from '../runbook';
 import type { AccountRow, MissionRow, NodeInstanceRow } from '../schemas';
+
+/** This checkout (helpers/system/backend.ts is two folders below it), as the reference stack reports its own. */
+const CHECKOUT = realpathSync(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 
 export type BackendConfig = Pick<
   Config,
@@ -32,6 +38,13 @@ export class Backend {
   /** The status GET /up answers. */
   upStatus(): Promise<number> {
     return backendUpStatus(this.dispatcher, this.config.BASE_URL);
+  }
+
+  /** Why the stack answering at BASE_URL is not this checkout's own (and its log not the one this run reads), or null. */
+  async stackOwnershipProblem(): Promise<string | null> {
+    const identity = await stackIdentity(this.dispatcher, this.config.BASE_URL);
+    const backendLog = this.config.BACKEND_LOG_COMMAND ? null : resolve(process.cwd(), this.config.BACKEND_LOG_FILE);
+    return stackOwnershipProblem(identity, { checkout: CHECKOUT, backendLog });
   }
 
   /** The worker's health: its status and its failed jobs by name. */

@@ -20,6 +20,8 @@ export type StackConfig = {
   provisionTimeoutMs: number;
   vultrBootDelayMs: number;
   stackDir: string;
+  /** The checkout that started the stack (STACK_CHECKOUT, set by the stack): /up tells it, so a suite can tell its own stack from another's. */
+  checkout: string;
   faults: string;
   /** STACK_VARIANTS, a comma list (lib/variants.ts). */
   variants: string;
@@ -66,6 +68,7 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
     provisionTimeoutMs: int(env, 'PROVISION_TIMEOUT_MS', 90_000, problems),
     vultrBootDelayMs: int(env, 'VULTR_BOOT_DELAY_MS', 2_000, problems),
     stackDir: env.STACK_DIR || '.stack',
+    checkout: env.STACK_CHECKOUT || '',
     faults: env.STACK_FAULTS || '',
     variants: env.STACK_VARIANTS || '',
   };

@@ -4,7 +4,7 @@
  * with app.inject against a real Postgres.
  */
 import { randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
@@ -85,6 +85,12 @@ function backendLog(deps: AppDeps, variants: Variants): BackendLog {
   return journald ? new JournalLog(file, deps.now) : new RequestLog(file);
 }
 
+/** Where this API server writes its backend log (absolute), or null when it writes none. */
+function backendLogPath(deps: AppDeps, variants: Variants): string | null {
+  const file = deps.logFile === undefined ? join(deps.config.stackDir, 'logs', variants('log_journald') ? 'backend.journal' : 'backend.log') : deps.logFile;
+  return file === null ? null : resolve(file);
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const variants = deps.variants ?? hasVariant;
   const activeVariants = (Object.keys(VARIANTS) as VariantName[]).filter((name) => variants(name));
@@ -148,7 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await log.close();
   });
 
-  registerUp(app, ctx);
+  registerUp(app, ctx, { checkout: deps.config.checkout, backendLog: backendLogPath(deps, variants) });
   await app.register(
     async (api) => {
       registerSystemRoutes(api, ctx);

@@ -162,6 +162,16 @@ describe('auth, config, health, logging and the web UI', () => {
       expect(body(await app.inject({ method: 'GET', url: '/api/v1/health' }))).toEqual({ success: true, data: { status: 'ok' } });
     });
 
+    it('says on /up which checkout started the stack and where its backend log is', async () => {
+      const up = await app.inject({ method: 'GET', url: '/up' });
+      expect(up.headers['x-m1-backend-log']).toBe('none');
+      const log = `${h.stackDir}/logs/backend.log`;
+      const own = await h.app({ config: { ...h.config, checkout: '/home/qa/m1' }, logFile: log });
+      const answer = await own.inject({ method: 'GET', url: '/up' });
+      expect(answer.headers['x-m1-stack-checkout']).toBe('/home/qa/m1');
+      expect(answer.headers['x-m1-backend-log']).toBe(log);
+    });
+
     it('answers 503 when the database does not', async () => {
       const { createPool } = await import('../db/pool');
       const deadPool = createPool('postgres://m1:m1@127.0.0.1:9/none', 1);

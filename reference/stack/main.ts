@@ -15,7 +15,7 @@ import { parseArgs, USAGE, UsageError, type StackArgs } from './args';
 import { bundleEntries } from './bundle';
 import { CHILD_GUARD_FILE, ManagedChild, waitHealthy } from './children';
 import { emulatorPlan, type HostedEmulator } from './emulators';
-import { fromRepoRoot, REFERENCE_DIR } from './paths';
+import { fromRepoRoot, REFERENCE_DIR, REPO_ROOT } from './paths';
 import { ClusterError, forgetClusters, stackDataDir, tidyCheckoutHome } from '../db/cluster';
 import { databaseTarget, startEmbeddedPostgres, stopOrphanedPostgres, type EmbeddedDatabase } from './postgres';
 import { busyPorts, isHealthy, pidAlive, portInUse, sleep } from './probe';
@@ -345,6 +345,7 @@ async function startStack(args: StackArgs, config: StackConfig, switches: Switch
     WORKER_HEALTH_URL: config.workerHealthUrl,
     DATABASE_URL: config.databaseUrl,
     STACK_DIR: stackDir,
+    STACK_CHECKOUT: REPO_ROOT,
     STACK_FAULTS: faults.join(','),
     STACK_VARIANTS: variants.join(','),
     VULTR_API_KEY: config.vultrApiKey,

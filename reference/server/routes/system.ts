@@ -14,9 +14,16 @@ async function databaseAnswers(ctx: RouteContext): Promise<boolean> {
   }
 }
 
-/** `/up` sits outside /api (like Rails' health check): a bare body for load balancers. */
-export function registerUp(app: FastifyInstance, ctx: RouteContext): void {
+/**
+ * `/up` sits outside /api (like Rails' health check): a bare body for load balancers. Its headers
+ * say which checkout started this stack and where its backend log is, so a suite that finds a stack
+ * already running can tell whether it is its own (a stack from another checkout writes its log
+ * where this suite does not look).
+ */
+export function registerUp(app: FastifyInstance, ctx: RouteContext, identity: { checkout: string; backendLog: string | null }): void {
   app.get('/up', async (_request, reply) => {
+    if (identity.checkout) void reply.header('x-m1-stack-checkout', identity.checkout);
+    void reply.header('x-m1-backend-log', identity.backendLog ?? 'none');
     if (await databaseAnswers(ctx)) return { status: 'ok' };
     return reply.status(503).send({ status: 'unavailable', reason: 'database not answering' });
   });
