@@ -11,7 +11,10 @@ const stages = [
   { name: 'e2e', cmd: ['npx', 'playwright', 'test'], results: 'test-results/results.json' },
   // A clone in a 0700 folder (root's home, mktemp -d) starts the stack and a throwaway database (ports 4601-4604, 54601).
   { name: 'fresh-clone', cmd: ['npx', 'tsx', 'harness/fresh-clone.ts'], countsAsOneTest: true },
-  // Ctrl+C and kill -9 mid-provisioning, then rollback: nothing may be left (own stack, ports 4221-4229).
+  // The reference stack presented as a remote, shared target (ports 4801-4804, 54801): without consent
+  // nothing is created; with it the suite passes and leaves nothing, the shared pool untouched unless allowed.
+  { name: 'remote-drill', cmd: ['npx', 'tsx', 'harness/remote-drill.ts'], countsAsOneTest: true },
+  // Ctrl+C and kill -9 mid-provisioning, and kill -9 while the platform pool is off, then rollback: nothing may be left, the pool on (own stack, ports 4221-4225).
   { name: 'interrupted', cmd: ['npx', 'tsx', 'harness/interrupted-run.ts'], countsAsOneTest: true },
   // A fixed third of the fault matrix (npm run selftest runs it all): each fault must be caught.
   { name: 'selftest', cmd: ['npx', 'tsx', 'harness/selftest.ts', '--subset=ci'], countsAsOneTest: true },
