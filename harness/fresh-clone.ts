@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkoutHomeDir, pgHome } from '@m1/reference/stack';
 import { busyPorts } from '@m1/reference/probe';
+import { processesMentioning } from './lib/proc';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PORTS = { base: 4601, vultr: 4602, stripe: 4603, worker: 4604, postgres: 54601 } as const;
@@ -76,19 +77,6 @@ function waitForReady(child: ChildProcess): Promise<{ ready: boolean; output: st
   });
 }
 
-/** PIDs of processes whose command line names text (the clone, or its Postgres home). */
-function processesNaming(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text)) pids.push(Number(entry));
-    } catch {
-      // Exited while being read.
-    }
-  }
-  return pids;
-}
 
 async function main(): Promise<number> {
   let keep: boolean;
@@ -147,7 +135,7 @@ async function main(): Promise<number> {
         body: JSON.stringify({ email, password: 'fresh-clone-password-1', name: 'Fresh Clone' }),
       }).then((r) => r.status, (e: Error) => e.message);
       check('a signup is written to its database (201)', register === 201, `got ${register}`);
-      const postgres = processesNaming(`-p ${PORTS.postgres}`);
+      const postgres = processesMentioning(`-p ${PORTS.postgres}`);
       if (cloneHome !== undefined) {
         const inHome = postgres.every((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cloneHome));
         check("its Postgres runs from the clone's folder under STACK_PG_HOME", postgres.length > 0 && inHome, `postgres pids ${postgres.join(', ') || 'none'}`);
@@ -161,7 +149,7 @@ async function main(): Promise<number> {
     check('npm run stack -- --stop', stop.code === 0, stop.output.trim());
     await new Promise((resolve) => (stack!.exitCode === null ? stack!.once('close', resolve) : resolve(undefined)));
     stack = undefined;
-    const left = [...new Set([...processesNaming(clone), ...(cloneHome ? processesNaming(cloneHome) : [])])];
+    const left = [...new Set([...processesMentioning(clone), ...(cloneHome ? processesMentioning(cloneHome) : [])])];
     check('no process of the clone is left', left.length === 0, `pids ${left.join(', ')}`);
     check('its ports are free', (await busyPorts(Object.values(PORTS))).length === 0, (await busyPorts(Object.values(PORTS))).join(', '));
     if (cloneHome !== undefined) {

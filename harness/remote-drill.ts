@@ -26,7 +26,7 @@
  * "remote-drill: PASS/FAIL" line; exits 0 only when every check held.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -35,6 +35,7 @@ import pg from 'pg';
 import { anyRunEmailPattern } from '../helpers/run/identity-emails';
 import { HOST_MAP_VARIABLE, installHostMap, parseHostMap } from './lib/host-map.mjs';
 import { PREFLIGHT } from '../tests/steps';
+import { processesMentioning } from './lib/proc';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REFERENCE_DIR = join(ROOT, 'reference');
@@ -330,18 +331,6 @@ async function busyPorts(): Promise<number[]> {
   return ports.filter((_, i) => inUse[i]);
 }
 
-function processesNaming(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(text)) pids.push(Number(entry));
-    } catch {
-      // Exited while being read.
-    }
-  }
-  return pids;
-}
 
 function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
@@ -627,7 +616,7 @@ async function main(): Promise<number> {
     (stopping ??= (async () => {
       await pool?.end().catch(() => undefined);
       if (stack) await stopStack(stack, check);
-      const left = [...new Set([...processesNaming(workDir), ...processesNaming(pgHome)])];
+      const left = [...new Set([...processesMentioning(workDir), ...processesMentioning(pgHome)])];
       check('no process of the drill is left', left.length === 0, `pids ${left.join(', ')} (now killed)`);
       for (const pid of left) process.kill(pid, 'SIGKILL');
     })());

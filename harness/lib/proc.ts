@@ -106,7 +106,10 @@ export function alive(pid: number): boolean {
   return stat !== undefined && !exited(stat);
 }
 
-/** Live processes (other than this one) whose command line contains `text`, e.g. a stack's directory. */
+/**
+ * Live processes (other than this one) whose command line contains `text`, e.g. a stack's directory.
+ * The arguments are read joined by spaces (/proc separates them with NULs), so `-p 54601` matches.
+ */
 export function processesMentioning(text: string): number[] {
-  return [...processTable().keys()].filter((pid) => pid !== process.pid && (readText(`/proc/${pid}/cmdline`) ?? '').includes(text));
+  return [...processTable().keys()].filter((pid) => pid !== process.pid && (readText(`/proc/${pid}/cmdline`) ?? '').replaceAll('\0', ' ').includes(text));
 }
