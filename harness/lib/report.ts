@@ -22,11 +22,12 @@ const resultSchema = z.object({
   steps: z.array(stepSchema).optional(),
   attachments: z.array(attachmentSchema).optional(),
 });
+const annotationSchema = z.object({ type: z.string(), description: z.string().optional() });
 const specSchema = z.object({
   title: z.string(),
   file: z.string().optional(),
   line: z.number().optional(),
-  tests: z.array(z.object({ projectName: z.string(), status: z.string(), results: z.array(resultSchema) })),
+  tests: z.array(z.object({ projectName: z.string(), status: z.string(), annotations: z.array(annotationSchema).optional(), results: z.array(resultSchema) })),
 });
 type JsonSuite = { title: string; specs?: z.infer<typeof specSchema>[]; suites?: JsonSuite[] };
 const suiteSchema: z.ZodType<JsonSuite> = z.lazy(() =>
@@ -48,6 +49,7 @@ const reportSchema = z.object({
 });
 
 export type Attachment = z.infer<typeof attachmentSchema>;
+export type Annotation = z.infer<typeof annotationSchema>;
 export type Step = { title: string; durationMs: number; failed: boolean; steps: Step[] };
 export type ResultRow = {
   status: string;
@@ -60,7 +62,16 @@ export type ResultRow = {
   attachments: Attachment[];
 };
 /** One test as the report lists it; with --repeat-each, one entry per repetition. */
-export type TestRow = { key: string; project: string; file: string; title: string; outcome: string; results: ResultRow[] };
+export type TestRow = {
+  key: string;
+  project: string;
+  file: string;
+  title: string;
+  outcome: string;
+  results: ResultRow[];
+  /** The test's annotations (a skip's reason is the description of its `skip`); the reader always fills them in. */
+  annotations?: Annotation[];
+};
 export type Counts = { expected: number; unexpected: number; flaky: number; skipped: number };
 export type SuiteReport = {
   startMs: number;
@@ -91,6 +102,7 @@ export function readSuiteReport(json: unknown): SuiteReport {
           file: spec.file ?? '',
           title,
           outcome: test.status,
+          annotations: test.annotations ?? [],
           results: test.results.map((r) => ({
             status: r.status,
             startTime: r.startTime ?? '',
@@ -116,6 +128,37 @@ export function readSuiteReport(json: unknown): SuiteReport {
     errors: (report.errors ?? []).map((e) => e.message ?? 'error without a message'),
     tests,
   };
+}
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/** Playwright's output or an error message without its terminal colours. */
+export function withoutColour(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** The first line of an error message, without colour: what a one-line summary of a failure shows. */
+export function firstLine(text: string | undefined): string | undefined {
+  return (text === undefined ? '' : withoutColour(text)).trim().split('\n')[0]?.trim() || undefined;
+}
+
+/** A test's last result as a harness prints it: titled with its file, as the runner does. */
+export type Outcome = { project: string; title: string; status: string; message: string | undefined; skipReason: string | undefined; endMs: number };
+
+/** Every test's last result, with its first error line and the reason it was skipped, if it was. */
+export function lastOutcomes(report: SuiteReport | undefined): Outcome[] {
+  return (report?.tests ?? []).flatMap((test) => {
+    const result = test.results.at(-1);
+    if (!result) return [];
+    const skipReason = test.annotations?.find((a) => a.type === 'skip')?.description;
+    const title = [test.file, test.title].filter(Boolean).join(' › ');
+    return [{ project: test.project, title, status: result.status, message: firstLine(result.error), skipReason, endMs: (result.startMs || 0) + result.durationMs }];
+  });
+}
+
+/** The tests that failed, timed out or were interrupted, in the order the runner reported them: by the moment each ended. */
+export function failedInOrder(outcomes: Outcome[]): Outcome[] {
+  return outcomes.filter((o) => o.status === 'failed' || o.status === 'timedOut' || o.status === 'interrupted').sort((a, b) => a.endMs - b.endMs);
 }
 
 /** The chain of failing steps down to the innermost one. */

@@ -209,3 +209,22 @@ export async function stopStack(stack: RunningStack, timeoutMs = 30_000): Promis
   }
   return { clean: busy.length === 0 && killed.length === 0, how: busy.length > 0 ? `${how}; ports still in use: ${busy.join(', ')}` : how };
 }
+
+/** Every variable a `.env.example` documents (the suite's and the stack's). */
+export function documentedVariables(envExample: string): string[] {
+  return [...envExample.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
+}
+
+/**
+ * Changes for stackEnv/suiteEnv that leave nothing to the caller: every documented variable blank,
+ * then `set`; the caller's npm and Playwright variables dropped. Blank, not removed: dotenv never
+ * overrides a variable that is set, so a `.env` in the checkout cannot fill one in, and both the
+ * suite and the stack read an empty value as unset. The run id stays unset (playwright.config.ts
+ * fills in only a missing one).
+ */
+export function documentedBlank(base: NodeJS.ProcessEnv, documented: readonly string[], set: Record<string, string>): EnvChanges {
+  const blank: Record<string, string> = {};
+  for (const name of [...documented, 'STACK_FAULTS', 'VULTR_FAULTS']) if (name !== 'E2E_RUN_ID') blank[name] = '';
+  const inherited = Object.keys(base).filter((name) => name.startsWith('PLAYWRIGHT_') || name.startsWith('npm_'));
+  return { set: { ...blank, ...set }, drop: inherited };
+}
