@@ -64,6 +64,12 @@ teardown(AFTER_RUN.rollback, async ({ run, rollback, evidence }) => {
   await teardown.info().attach(SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeRollback(report, 'run')), contentType: 'application/json' });
   expect(rollbackFailures(report), 'rollback problems').toEqual([]);
 
+  // The second pass finds a VM whose row is gone only through its tag: that must have worked on the first.
+  await teardown.step(AFTER_RUN.rollbackSawTags, () => {
+    const untagged = report.cloudInstances.filter((i) => !i.foundVia.includes('tag')).map((i) => `${i.id} lacks the tag account:${i.accountId}`);
+    expect(untagged, "instances the first pass found only through their NodeInstance row, not through their account tag").toEqual([]);
+  });
+
   await teardown.step(AFTER_RUN.rollbackTwice, async () => {
     const again = await rollback({ kind: 'run', runId: run.id });
     expect(foundNothing(again), formatRollbackReport(again)).toBe(true);
