@@ -22,6 +22,11 @@ function skipWhenNothingToVerify(run: RunState): void {
 teardown(AFTER_RUN.finalState, async ({ run, backend, evidence }) => {
   skipWhenNothingToVerify(run);
   const accounts = await backend.funnelAccountsOfRun(run.id);
+  const found = new Set(accounts.map((a) => a.email.toLowerCase()));
+  expect(
+    run.funnelIdentities().filter((email) => !found.has(email.toLowerCase())),
+    'funnel identities this run used that the final-state query does not find (no account: sign-up failed, or the query cannot see it)',
+  ).toEqual([]);
   if (accounts.length === 0) teardown.info().annotations.push({ type: 'note', description: 'no funnel identity signed up in this run' });
   for (const account of accounts) {
     await teardown.step(account.email, async () => {

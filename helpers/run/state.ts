@@ -1,8 +1,9 @@
 /**
- * What pre-flight leaves for the teardown, shared between processes: when the run started (the
- * verification teardown bounds "no 5xx since the run started" with it) and which pre-flight checks
- * failed (then the funnel never ran and there is nothing to verify). Workers are separate
- * processes, so both are kept in small files keyed by the run id.
+ * What pre-flight and the funnel leave for the teardown, shared between processes: when the run
+ * started (the verification teardown bounds "no 5xx since the run started" with it), which
+ * pre-flight checks failed (then the funnel never ran and there is nothing to verify), and which
+ * funnel identities were used (whose final state the verification must then find). Workers are
+ * separate processes, so each is kept in a small file keyed by the run id.
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,8 +15,8 @@ import { fileURLToPath } from 'node:url';
  */
 const STATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'run-state');
 
-function statePath(runId: string, kind: 'start' | 'preflight-failures' = 'start'): string {
-  return resolve(STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.preflight-failures`);
+function statePath(runId: string, kind: 'start' | 'preflight-failures' | 'funnel-identities' = 'start'): string {
+  return resolve(STATE_DIR, kind === 'start' ? `${runId}.json` : `${runId}.${kind}`);
 }
 
 /** Records the start once; later calls (other pre-flight tests, repeats) keep the first moment. */
@@ -58,6 +59,21 @@ export function readPreflightFailures(runId: string): string[] {
   }
 }
 
+/** Records a funnel identity the run used, so the verification knows whose final state it must find. */
+export function recordFunnelIdentity(runId: string, email: string): void {
+  const path = statePath(runId, 'funnel-identities');
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${email}\n`);
+}
+
+export function readFunnelIdentities(runId: string): string[] {
+  try {
+    return readFileSync(statePath(runId, 'funnel-identities'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 /** The runs started from this checkout (each has its start recorded here): what `rollback --older-than` may sweep. */
 export function runsStartedHere(): string[] {
   try {
@@ -89,5 +105,14 @@ export class RunState {
 
   preflightFailures(): string[] {
     return readPreflightFailures(this.id);
+  }
+
+  recordFunnelIdentity(email: string): void {
+    recordFunnelIdentity(this.id, email);
+  }
+
+  /** The funnel identities this run used (none when the funnel did not run). */
+  funnelIdentities(): string[] {
+    return readFunnelIdentities(this.id);
   }
 }
