@@ -209,6 +209,7 @@ test(FUNNEL.test, async ({
         () => cloud.footprint(account.id, approval.requestedAt),
         (footprint) => footprintProblem(footprint, 1),
         () => backend.missionSettled(second.id),
+        approval.answeredAt,
       );
       expect(held.problem, 'still one instance at Vultr for the account, and no create call since the refused approve').toBeNull();
       return held;

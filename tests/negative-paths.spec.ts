@@ -108,6 +108,7 @@ test.describe(NEGATIVE.credentials, () => {
           () => cloud.footprint(accountId, approval.requestedAt),
           (footprint) => footprintProblem(footprint, 0),
           () => backend.missionSettled(approval.missionId),
+          approval.answeredAt,
         );
         expect(held.problem, 'no Vultr instance and no create call for the account').toBeNull();
         await evidence.attach('fail-closed evidence', { mission: await backend.newMission(accountId), tagging, footprint: held.last });
@@ -143,6 +144,7 @@ test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, ba
       () => cloud.footprint(accountId, approval.requestedAt),
       (footprint) => footprintProblem(footprint, 0),
       () => backend.missionSettled(approval.missionId),
+      approval.answeredAt,
     );
     expect(held.problem, 'no create call and no instance at Vultr for the account since the approve').toBeNull();
     expect((await backend.nodeInstances(accountId)).length, 'no NodeInstance besides the existing one').toBe(1);

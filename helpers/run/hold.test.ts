@@ -20,6 +20,21 @@ describe('holdOver', () => {
     expect(held.observations).toBe(14);
   });
 
+  it('runs the window from the moment the caller knows the mission was final, when it gives one', async () => {
+    const c = clock();
+    await c.sleep(700);
+    const held = await holdOver(async (): Promise<number> => 0, () => null, {
+      settled: async () => true,
+      settledBy: 0,
+      marginMs: 1000,
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      ...c,
+    });
+    expect(held.problem).toBeNull();
+    expect(c.now()).toBe(1000);
+  });
+
   it('stops at the first answer that shows the thing, and says what it was', async () => {
     const c = clock();
     const answers = [0, 0, 1, 0];

@@ -9,6 +9,11 @@ export type HoldOptions = {
   settled: () => Promise<boolean>;
   /** How long to keep looking once settled. */
   marginMs: number;
+  /**
+   * When the caller knows the mission was final by then: the API refused the approve (402, 422),
+   * so no job exists. The window then runs from that moment, not from when the hold first asked.
+   */
+  settledBy?: number;
   /** How long to wait for `settled` at most. */
   timeoutMs: number;
   intervalMs: number;
@@ -34,7 +39,7 @@ export async function holdOver<T>(probe: () => Promise<T>, problemOf: (answer: T
   let settledAt: number | null = null;
   for (let observations = 1; ; observations++) {
     const askedAt = now();
-    if (settledAt === null && (await options.settled())) settledAt = askedAt;
+    if (settledAt === null && (await options.settled())) settledAt = Math.min(askedAt, options.settledBy ?? askedAt);
     const last = await probe();
     const problem = problemOf(last);
     const done = (extra: string | null = null): Held<T> => ({ last, problem: problem ?? extra, observations, heldForMs: now() - started });
