@@ -8,7 +8,7 @@
  * fault caught by an unrelated test (a flaky browser, a broken suite) does not count as caught.
  */
 import type { FaultName } from '@m1/reference/faults';
-import { AFTER_RUN, FUNNEL, NEGATIVE, PREFLIGHT } from '../tests/steps';
+import { AFTER_RUN, FUNNEL, FUNNEL_CHECKS, NEGATIVE, PREFLIGHT } from '../tests/steps';
 
 export type Expectation = {
   /** Tests to run (Playwright --grep). Pre-flight and the teardown projects always run with them. */
@@ -19,6 +19,8 @@ export type Expectation = {
   diagnosis: RegExp;
   /** Shown under the results table: how the fault is caught, or what it takes to catch it. */
   note?: string;
+  /** Variables the suite runs with for this fault, on top of the self-test's own (e.g. a tighter bound). */
+  env?: Record<string, string>;
 };
 
 /**
@@ -44,6 +46,9 @@ const atStep = (test: string, step: string) => new RegExp(`^${literal(test)} ›
 
 /** A failure at a step with this title (or these first words), whichever test it is in. */
 const anyStep = (step: string) => new RegExp(`› ${literal(step)}`);
+
+/** A failure at an inner step of the step with this title (or these first words). */
+const innerStep = (step: string, inner: string) => new RegExp(`› ${literal(step)}[^›]* › ${literal(inner)}`);
 
 const FUNNEL_TEST = theTest(FUNNEL.test);
 const STEP_1 = anyStep(before(FUNNEL.signUp));
@@ -137,13 +142,54 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     step: STEP_1,
     diagnosis: /likely cause: Stripe webhook not delivered\n {2}seen: not delivered: .*checkout\.session\.completed evt_/,
   },
+  stripe_webhook_wrong_url: {
+    grep: FUNNEL_TEST,
+    step: innerStep(before(FUNNEL.signUp), FUNNEL_CHECKS.webhookDelivered),
+    diagnosis: NO_ROW,
+    note: "every delivery succeeds, to the wrong URL: only the registered endpoint's URL shows it",
+  },
+  risk_badge_text_wrong: { grep: FUNNEL_TEST, step: innerStep(before(FUNNEL.plan), FUNNEL_CHECKS.riskBadge), diagnosis: NO_ROW },
+  cost_lines_do_not_add_up: { grep: FUNNEL_TEST, step: innerStep(before(FUNNEL.plan), FUNNEL_CHECKS.costLinesAddUp), diagnosis: NO_ROW },
+  slow_provisioning: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.provisionBound),
+    diagnosis: NO_ROW,
+    env: { RUNBOOK_PROVISION_BOUND_MS: '4000' },
+    note:
+      'the worker starts 5 s late: the self-test tightens the runbook bound to 4 s (a clean provision takes about 2.5 s), ' +
+      'below the 15 s the suite still waits, so the bound and not the wait catches it',
+  },
+  usage_record_price_wrong: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.usageRecord), diagnosis: NO_ROW },
+  usage_record_unmetered: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.usageRecord), diagnosis: NO_ROW },
+  vultr_tag_missing: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.secondInstance, FUNNEL_CHECKS.canSeeInstances),
+    diagnosis: NO_ROW,
+    note: 'a count by the account tag would see no second instance whether or not one exists: the presence proof fails first',
+  },
+  cost_cap_max_wrong: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.spend, FUNNEL_CHECKS.costCapBar), diagnosis: NO_ROW },
+  billing_today_shows_month_to_date: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.spend, FUNNEL_CHECKS.spendSources), diagnosis: NO_ROW },
+  spend_today_31_days: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.spend, FUNNEL_CHECKS.spendSources),
+    diagnosis: NO_ROW,
+    note: '$0.1626 is inside SPEND_TOLERANCE_USD of $0.168: only the usage records, at the API\'s own precision, tell it apart',
+  },
+  credential_unhealthy: {
+    grep: FUNNEL_TEST,
+    step: atStep(PREFLIGHT.vultr, PREFLIGHT.vultrCredentialHealth),
+    diagnosis: NO_ROW,
+    note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
+  },
 };
 
 /**
  * `--subset=ci`: a fixed third of the faults, one per place the suite can catch a defect
  * (pre-flight with its diagnosis, funnel steps 1, 3, 4, 5 and 6, two negative paths), plus two
  * pre-flight faults that cost a stack start and seconds: a runbook troubleshooting row (stale plan
- * limits) and an unreachable cloud API, whose probe tells no answer from a refused key.
+ * limits) and an unreachable cloud API, whose probe tells no answer from a refused key. Issue 15's
+ * checks add four: the credential's health (pre-flight), the webhook endpoint's URL (step 1), the
+ * usage record as the runbook reads it (step 4) and the presence proof before an absence (step 5).
  */
 export const CI_SUBSET: readonly FaultName[] = [
   'pending_migration',
@@ -156,6 +202,10 @@ export const CI_SUBSET: readonly FaultName[] = [
   'live_spend_730h',
   'credentials_fail_open',
   'webhook_signature_unverified',
+  'credential_unhealthy',
+  'stripe_webhook_wrong_url',
+  'usage_record_unmetered',
+  'vultr_tag_missing',
 ];
 
 /**

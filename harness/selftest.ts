@@ -122,7 +122,8 @@ async function runSuite(run: PlannedRun, config: string, stack: RunningStack, ru
   const log = join(runDir, 'playwright.log');
   const args = ['test', '-c', config, `--output=${join(runDir, 'artifacts')}`];
   if (run.kind === 'fault') args.push(`--grep=${run.expectation.grep.source}`);
-  const env = suiteEnv(process.env, PORTS, stack.dir, { set: { ...PROVISION, PLAYWRIGHT_JSON_OUTPUT_NAME: jsonReport } });
+  const faultEnv = run.kind === 'fault' ? (run.expectation.env ?? {}) : {};
+  const env = suiteEnv(process.env, PORTS, stack.dir, { set: { ...PROVISION, ...faultEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: jsonReport } });
   const suite = await runPlaywright({ label: 'the suite', args, cwd: ROOT, env, log, timeoutMs: SUITE_TIMEOUT_MS, onSpawn: (spawned) => (active.suite = spawned) });
   active.suite = undefined;
   if (suite.timedOut) return { kind: 'crash', reason: `the suite ran longer than ${SUITE_TIMEOUT_MS / 1000} s and was stopped` };

@@ -26,6 +26,20 @@ describe('parseConfig', () => {
     expect(config.isLocalTarget).toBe(true);
   });
 
+  it('expects Stripe to deliver to the backend\'s own webhook route unless STRIPE_WEBHOOK_URL says otherwise', () => {
+    expect(parseConfig({ BASE_URL: 'http://127.0.0.1:4950/' }).STRIPE_WEBHOOK_URL).toBe('http://127.0.0.1:4950/api/v1/billing/stripe/webhook');
+    expect(parseConfig({ STRIPE_WEBHOOK_URL: 'https://hooks.example.test/stripe' }).STRIPE_WEBHOOK_URL).toBe('https://hooks.example.test/stripe');
+    expect(problemsOf({ STRIPE_WEBHOOK_URL: 'hooks' })[0]).toMatch(/^STRIPE_WEBHOOK_URL:/);
+  });
+
+  it('reads the plan limits and the required migrations the pre-flight checks against', () => {
+    const config = parseConfig({ FREE_MONTHLY_PROVISIONING_USD: '25', REQUIRED_MIGRATIONS: '20260101000000,20260102000000' });
+    expect(config).toMatchObject({ FREE_INSTANCE_LIMIT: 1, FREE_MONTHLY_PROVISIONING_USD: 25, PRO_CLOUD_INSTANCE_LIMIT: 50, PRO_CLOUD_MONTHLY_PROVISIONING_USD: 500 });
+    expect(config.REQUIRED_MIGRATIONS).toEqual(['20260101000000', '20260102000000']);
+    expect(parseConfig({}).REQUIRED_MIGRATIONS).toEqual(['0001', '0002', '0003', '0004']);
+    expect(problemsOf({ REQUIRED_MIGRATIONS: '0001,,0002' })[0]).toMatch(/^REQUIRED_MIGRATIONS:/);
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseConfig({ BASE_URL: '', PROVISION_TIMEOUT_MS: '' }).PROVISION_TIMEOUT_MS).toBe(90_000);
   });

@@ -113,6 +113,8 @@ const schema = z.object({
     .refine((v) => /^(sk|rk)_test_/.test(v) || /^(sk|rk)_live_/.test(v), 'expects a Stripe test secret key starting with sk_test_')
     .prefault('sk_test_m1_reference'),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'expects a webhook signing secret starting with whsec_').prefault('whsec_m1_reference'),
+  // Unset: BASE_URL + /api/v1/billing/stripe/webhook (see parseConfig).
+  STRIPE_WEBHOOK_URL: httpUrl('the webhook endpoint registered at Stripe').optional(),
   INTERNAL_API_TOKEN: z.string().min(8, 'expects the internal API token (8+ characters)').prefault('m1_internal_reference_token'),
   BACKEND_LOG_COMMAND: z.string().prefault(''),
   BACKEND_LOG_FILE: z.string().prefault('.stack/logs/backend.log'),
@@ -176,6 +178,14 @@ const schema = z.object({
   BUDGET_TOLERANCE_USD: nonNegativeNumber('US dollars').prefault('2'),
   SPEND_TOLERANCE_USD: nonNegativeNumber('US dollars').prefault('0.01'),
   FREE_INSTANCE_LIMIT: positiveInt('instances').prefault('1'),
+  FREE_MONTHLY_PROVISIONING_USD: nonNegativeNumber('US dollars').prefault('20'),
+  PRO_CLOUD_INSTANCE_LIMIT: positiveInt('instances').prefault('50'),
+  PRO_CLOUD_MONTHLY_PROVISIONING_USD: nonNegativeNumber('US dollars').prefault('500'),
+  REQUIRED_MIGRATIONS: z
+    .string()
+    .regex(/^[\w.-]+(,[\w.-]+)*$/, 'expects a comma list of schema_migrations versions, e.g. 0001,0002')
+    .transform((v) => v.split(','))
+    .prefault('0001,0002,0003,0004'),
 
   // --- time: how long the suite waits, apart from the runbook's own bound, which a slow stack never loosens
   PROVISION_TIMEOUT_MS: positiveInt('milliseconds').prefault('90000'),
@@ -187,8 +197,10 @@ const schema = z.object({
 
 type Raw = z.output<typeof schema>;
 
-export type Config = Omit<Raw, 'EXPECTED_BOOTSTRAP_COUNTS' | 'E2E_RUN_ID'> & {
+export type Config = Omit<Raw, 'EXPECTED_BOOTSTRAP_COUNTS' | 'E2E_RUN_ID' | 'STRIPE_WEBHOOK_URL'> & {
   EXPECTED_BOOTSTRAP_COUNTS: { providers: number; regions: number; types: number; templates: number };
+  /** The endpoint Stripe must deliver to: as set, else the backend's own webhook route (CONTRACT 4). */
+  STRIPE_WEBHOOK_URL: string;
   /** True when every service address is on this machine (the reference stack or a local dev stack). */
   isLocalTarget: boolean;
 };
@@ -234,6 +246,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return {
     ...rest,
     EXPECTED_BOOTSTRAP_COUNTS: { providers, regions, types, templates },
+    STRIPE_WEBHOOK_URL: raw.STRIPE_WEBHOOK_URL ?? `${raw.BASE_URL.replace(/\/+$/, '')}/api/v1/billing/stripe/webhook`,
     isLocalTarget:
       isLoopbackUrl(raw.BASE_URL) &&
       isLoopbackUrl(raw.VULTR_API_URL) &&

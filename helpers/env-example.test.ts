@@ -5,7 +5,6 @@ import { CONFIG_KEYS } from './config';
 // Variables only the reference stack reads (the suite never does); documented in the same file.
 const STACK_ONLY = new Set([
   'STRIPE_PUBLISHABLE_KEY',
-  'STRIPE_WEBHOOK_URL',
   'CREDENTIALS_ENCRYPTION_KEY',
   'VULTR_BOOT_DELAY_MS',
   'VULTR_EMULATOR_KEYS',

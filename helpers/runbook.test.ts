@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './config';
-import { costLineName, dailyShare, discordBriefProblems, formatMonthlyUsd, instanceLimitText, plausibleInvalidVultrKey, stepProgressionProblems } from './runbook';
+import {
+  costLineName,
+  dailyShare,
+  discordBriefProblems,
+  formatMonthlyUsd,
+  instanceLimitText,
+  planLimits,
+  plausibleInvalidVultrKey,
+  riskBadgeText,
+  stepProgressionProblems,
+} from './runbook';
 
 const config = parseConfig({});
 
@@ -79,5 +89,23 @@ describe('runbook figures', () => {
     const a = plausibleInvalidVultrKey();
     expect(a).toMatch(/^[A-Z2-7]{36}$/);
     expect(plausibleInvalidVultrKey()).not.toBe(a);
+  });
+});
+
+describe('riskBadgeText and planLimits', () => {
+  it('writes the risk badge as the contract does', () => {
+    expect(riskBadgeText('low', 12)).toBe('Low risk · 12');
+    expect(riskBadgeText('med', 45)).toBe('Med risk · 45');
+  });
+
+  it('builds the plan limits from config, not literals', () => {
+    expect(planLimits(config)).toEqual({
+      free: { max_node_instances: 1, max_monthly_provisioning_usd: 20 },
+      pro_cloud: { max_node_instances: 50, max_monthly_provisioning_usd: 500 },
+    });
+    expect(planLimits(parseConfig({ FREE_INSTANCE_LIMIT: '2', PRO_CLOUD_MONTHLY_PROVISIONING_USD: '900' }))).toEqual({
+      free: { max_node_instances: 2, max_monthly_provisioning_usd: 20 },
+      pro_cloud: { max_node_instances: 50, max_monthly_provisioning_usd: 900 },
+    });
   });
 });

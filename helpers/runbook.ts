@@ -148,3 +148,30 @@ export function stepProgressionProblems(sequences: Record<string, string[]>, sta
   }
   return problems;
 }
+
+const SEVERITY_LABELS = { low: 'Low', med: 'Med', high: 'High' } as const;
+
+/** The plan modal's risk badge as CONTRACT 3 writes it: "Low risk · 12". */
+export function riskBadgeText(severity: keyof typeof SEVERITY_LABELS, score: number): string {
+  return `${SEVERITY_LABELS[severity]} risk · ${score}`;
+}
+
+export type PlanLimitsConfig = Pick<
+  Config,
+  'CHECKOUT_PLAN' | 'UPGRADE_PLAN' | 'FREE_INSTANCE_LIMIT' | 'FREE_MONTHLY_PROVISIONING_USD' | 'PRO_CLOUD_INSTANCE_LIMIT' | 'PRO_CLOUD_MONTHLY_PROVISIONING_USD'
+>;
+
+/** RUNBOOK pre-flight 2 with this target's figures: the limits each plan row must carry (and the fix writes). */
+export function planLimits(config: PlanLimitsConfig): Record<string, Record<string, number>> {
+  return {
+    [config.CHECKOUT_PLAN]: { max_node_instances: config.FREE_INSTANCE_LIMIT, max_monthly_provisioning_usd: config.FREE_MONTHLY_PROVISIONING_USD },
+    [config.UPGRADE_PLAN]: { max_node_instances: config.PRO_CLOUD_INSTANCE_LIMIT, max_monthly_provisioning_usd: config.PRO_CLOUD_MONTHLY_PROVISIONING_USD },
+  };
+}
+
+/**
+ * RUNBOOK pre-flight 3, the platform-pool credential's own health: Vultr refusing it this many
+ * times in a row means provisioning will fail, however active the row says it is. A failure or
+ * two is shown but passes: the worker resets the count on its next success.
+ */
+export const CREDENTIAL_FAILURES_UNHEALTHY = 3;

@@ -241,6 +241,7 @@ export const nodeInstanceRowSchema = z.object({
   provider_instance_id: z.string().nullable(),
   public_ip_address: z.string().nullable(),
   created_at: timestamp,
+  updated_at: timestamp.optional(),
 });
 export type NodeInstanceRow = z.output<typeof nodeInstanceRowSchema>;
 
@@ -251,7 +252,8 @@ export const usageRecordRowSchema = z.object({
   event: z.string(),
   status: z.string(),
   hourly_price: numeric,
-  metered_at: timestamp,
+  // Nullable before coercion: a coerced null would read as the epoch.
+  metered_at: timestamp.nullable(),
 });
 export type UsageRecordRow = z.output<typeof usageRecordRowSchema>;
 

@@ -2,8 +2,11 @@
  * RUNBOOK Procedure — happy path, steps 1-6, for one fresh identity through the real UI.
  * The identity's instance and usage record are left running for the verification teardown.
  */
-import { backendPoll, config, expect, pollFor, test } from '../fixtures';
+import { backendPoll, config, expect, holdAbsence, pollFor, test } from '../fixtures';
 import { unwrap } from '../helpers/clients/api';
+import { spendDisagreements, usageRecordProblems } from '../helpers/metering';
+import { costCapText, costLinesProblem } from '../helpers/money';
+import { footprintProblem } from '../helpers/system/cloud';
 import {
   DISCORD_STEP_COLLAPSE,
   ERROR_CODES,
@@ -16,10 +19,11 @@ import {
   discordBriefProblems,
   formatMonthlyUsd,
   instanceLimitText,
+  riskBadgeText,
   stepProgressionProblems,
 } from '../helpers/runbook';
 import { CheckoutPage } from './pages/checkout-page';
-import { FUNNEL } from './steps';
+import { FUNNEL, FUNNEL_CHECKS } from './steps';
 
 const monthlyCost = formatMonthlyUsd(config.EXPECTED_MONTHLY_COST_USD);
 
@@ -59,12 +63,24 @@ test(FUNNEL.test, async ({
         backendPoll("Stripe delivered the customer's events to the stack's webhook (Stripe's delivery_success=false lists none)"),
       )
       .toEqual([]);
+    // None undelivered proves nothing when Stripe sends to another URL: the delivery must be to this target.
+    const webhook = await test.step(FUNNEL_CHECKS.webhookDelivered, async () => {
+      const registered = await payments.webhookEndpointFor(config.STRIPE_WEBHOOK_URL);
+      expect(registered.problem, `a Stripe webhook endpoint with the target's URL ${config.STRIPE_WEBHOOK_URL}, enabled for the customer's events`).toBeNull();
+      const delivered = await pollFor(
+        () => payments.deliveredCustomerEvents(stepStarted, customerId),
+        "Stripe lists the customer's checkout or subscription event as delivered (delivery_success=true)",
+      );
+      return { endpoints: registered.endpoints, delivered };
+    });
 
     await evidence.attach('step 1: account, bootstrap counts, subscription', {
       account: await backend.account(account.id),
       bootstrap: await backend.bootstrapCounts(account.id),
       subscriptions: await backend.subscriptions(account.id),
       stripeSubscriptions,
+      stripeWebhookEndpoints: webhook.endpoints,
+      stripeDeliveredEvents: webhook.delivered,
       stripeWebhookDeliveries: await payments.webhookDeliveries(),
     });
     return { account, api: await funnelUser.api() };
@@ -82,7 +98,7 @@ test(FUNNEL.test, async ({
     await expect(provisioning.briefField('use_case')).toContainText(/discord bot/i);
 
     await evidence.attach('step 2: mission brief', brief);
-    return { id, openPlan };
+    return { id, openPlan, budgetCap: brief?.budget_cap_usd_monthly ?? Number.NaN };
   });
 
   await test.step(FUNNEL.plan(monthlyCost), async () => {
@@ -100,16 +116,40 @@ test(FUNNEL.test, async ({
     expect(planFromApi?.dag.step_count, 'plan.dag.step_count').toBe(1);
     expect(planFromApi?.step_collapse, 'plan.step_collapse').toMatchObject(DISCORD_STEP_COLLAPSE);
     expect(planFromApi?.cost_estimate.monthly_usd, 'plan.cost_estimate.monthly_usd').toBeWithin(config.EXPECTED_MONTHLY_COST_USD, 0.005);
-    await evidence.attach('step 3: mission plan', planFromApi);
+
+    const shown = await test.step(FUNNEL_CHECKS.riskBadge, async () => {
+      const score = planFromApi?.risk.score;
+      expect(score, 'plan.risk.score from the API').toEqual(expect.any(Number));
+      await expect(plan.risk).toHaveText(riskBadgeText(config.EXPECTED_RISK_SEVERITY, score ?? Number.NaN));
+      return { risk: await plan.risk.innerText() };
+    });
+    const costs = await test.step(FUNNEL_CHECKS.costLinesAddUp, async () => {
+      const lines = await plan.costLineTexts();
+      const total = await plan.costTotalMonthly.innerText();
+      expect(costLinesProblem(lines, total), 'the cost lines as printed against the printed total').toBeNull();
+      return { lines, total };
+    });
+    await evidence.attach('step 3: mission plan', { api: planFromApi, shown: { ...shown, costs } });
   });
 
-  await test.step(FUNNEL.execute, async () => {
+  const provisioned = await test.step(FUNNEL.execute, async () => {
     const statuses = await provisioning.recordStepStatuses();
     const approval = await provisioning.approve();
     expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
     await expect(provisioning.executionPillOf(mission.id)).toBeVisible();
 
     const nodes = await pollFor(() => backend.runningNodeInstances(account.id), 'the NodeInstance is running', config.PROVISION_TIMEOUT_MS);
+    const seenRunningAt = new Date();
+    // PROVISION_TIMEOUT_MS is how long the suite waits; the runbook's bound is its own, and a slow stack never loosens it.
+    const provisionedInMs = await test.step(FUNNEL_CHECKS.provisionBound, () => {
+      const elapsed = seenRunningAt.getTime() - approval.requestedAt.getTime();
+      const updatedAt = nodes[0]?.updated_at?.toISOString() ?? 'not read';
+      expect(
+        elapsed,
+        `the NodeInstance was seen running ${elapsed} ms after the Approve click (its updated_at: ${updatedAt}); the runbook allows ${config.RUNBOOK_PROVISION_BOUND_MS} ms`,
+      ).toBeLessThanOrEqual(config.RUNBOOK_PROVISION_BOUND_MS);
+      return elapsed;
+    });
     // Pushed over SSE after the worker commits; on a loaded machine that can trail the DB by seconds.
     await expect(provisioning.executionSteps(provisioning.executionPillOf(mission.id))).toHaveAttribute('data-status', 'completed', {
       timeout: config.PROVISION_TIMEOUT_MS,
@@ -125,12 +165,25 @@ test(FUNNEL.test, async ({
 
     const usage = await backend.usageRecords(account.id);
     expect(usage.map((u) => ({ event: u.event, status: u.status })), 'usage records').toEqual([USAGE_EVENT_RUNNING]);
+    const instanceTypePrice = await test.step(FUNNEL_CHECKS.usageRecord, async () => {
+      const price = await backend.instanceTypePrice(account.id, config.EXPECTED_INSTANCE_TYPE);
+      const [record] = usage;
+      if (!record) throw new Error('no usage record to read');
+      const expected = { hourlyPrice: price, instanceType: config.EXPECTED_INSTANCE_TYPE, meteredAfter: approval.requestedAt, now: new Date() };
+      expect(usageRecordProblems(record, expected), 'the usage record against the runbook').toEqual([]);
+      return price;
+    });
     await evidence.attach('step 4: NodeInstance, Vultr instance, usage record, step statuses', {
+      approveClickedAt: approval.requestedAt,
+      nodeInstanceSeenRunningAt: seenRunningAt,
+      provisionedInMs,
       nodeInstance: node,
       vultrInstance: instance,
       usageRecords: usage,
+      instanceTypePrice,
       stepStatuses: await statuses.sequences(),
     });
+    return { vultrId: providerInstanceId };
   });
 
   await test.step(FUNNEL.secondInstance, async () => {
@@ -148,9 +201,20 @@ test(FUNNEL.test, async ({
     await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
 
     expect(await backend.nodeInstances(account.id), 'still one NodeInstance').toHaveLength(1);
-    const atVultr = await cloud.instancesOfAccount(account.id);
-    expect(atVultr, 'still one instance at Vultr for the account').toHaveLength(1);
-    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, vultrInstances: atVultr });
+    await test.step(FUNNEL_CHECKS.canSeeInstances, async () => {
+      expect(await cloud.tagProblem(provisioned.vultrId, account.id), "the funnel's own Vultr instance carries its account tag").toBeNull();
+    });
+    const held = await test.step(FUNNEL_CHECKS.noSecondInstance, async () => {
+      const held = await holdAbsence(
+        () => cloud.footprint(account.id, approval.requestedAt),
+        (footprint) => footprintProblem(footprint, 1),
+        () => backend.missionSettled(second.id),
+        approval.answeredAt,
+      );
+      expect(held.problem, 'still one instance at Vultr for the account, and no create call since the refused approve').toBeNull();
+      return held;
+    });
+    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, footprint: held.last, heldForMs: held.heldForMs });
   });
 
   await test.step(FUNNEL.spend, async () => {
@@ -158,6 +222,13 @@ test(FUNNEL.test, async ({
       .poll(() => provisioning.costCapUsd(), backendPoll('Brief Card cost-cap bar (aria-valuenow)'))
       .toBeWithin(config.EXPECTED_MONTHLY_COST_USD, config.SPEND_TOLERANCE_USD);
     const costCap = await provisioning.costCapUsd();
+    const costCapBar = await test.step(FUNNEL_CHECKS.costCapBar, async () => {
+      const { monthly_run_rate_usd: runRate } = unwrap(await api.spend());
+      expect(Number(await provisioning.costCap.getAttribute('aria-valuemax')), "aria-valuemax is the brief's budget cap").toBeWithin(mission.budgetCap, 0.005);
+      expect(costCap, 'aria-valuenow is the run-rate /billing/spend answers').toBeWithin(runRate, 0.005);
+      await expect(provisioning.costCap).toHaveText(costCapText(runRate, mission.budgetCap));
+      return { runRate, text: await provisioning.costCap.innerText() };
+    });
 
     await billingPage.goto();
     await expect
@@ -168,7 +239,13 @@ test(FUNNEL.test, async ({
     await expect(billingPage.spendSource).toHaveText(UI_TEXTS.spendSource);
     expect(costCap, 'the Brief Card cost bar shows the same run-rate as the tracker').toBeWithin(await billingPage.monthlyUsd(), config.SPEND_TOLERANCE_USD);
 
-    const spend = await api.spend();
-    await evidence.attach('step 6: spend', { api: spend, trackerMonthlyUsd: await billingPage.monthlyUsd(), trackerTodayUsd: await billingPage.todayUsd(), costCapUsd: costCap });
+    const sources = await test.step(FUNNEL_CHECKS.spendSources, async () => {
+      const fromApi = unwrap(await api.spend());
+      const page = await billingPage.shownSpend();
+      const records = await backend.spendFromUsageRecords(account.id);
+      expect(spendDisagreements({ api: fromApi, page, records }), 'the three sources of live spend').toEqual([]);
+      return { api: fromApi, page, records };
+    });
+    await evidence.attach('step 6: spend', { ...sources, costCapUsd: costCap, costCapBar });
   });
 });

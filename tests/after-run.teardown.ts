@@ -22,6 +22,11 @@ function skipWhenNothingToVerify(run: RunState): void {
 teardown(AFTER_RUN.finalState, async ({ run, backend, evidence }) => {
   skipWhenNothingToVerify(run);
   const accounts = await backend.funnelAccountsOfRun(run.id);
+  const found = new Set(accounts.map((a) => a.email.toLowerCase()));
+  expect(
+    run.funnelIdentities().filter((email) => !found.has(email.toLowerCase())),
+    'funnel identities this run used that the final-state query does not find (no account: sign-up failed, or the query cannot see it)',
+  ).toEqual([]);
   if (accounts.length === 0) teardown.info().annotations.push({ type: 'note', description: 'no funnel identity signed up in this run' });
   for (const account of accounts) {
     await teardown.step(account.email, async () => {
@@ -63,6 +68,12 @@ teardown(AFTER_RUN.rollback, async ({ run, rollback, evidence }) => {
   await teardown.info().attach('rollback report', { body: evidence.redactText(formatRollbackReport(report)), contentType: 'text/plain' });
   await teardown.info().attach(SUMMARY_ATTACHMENT, { body: JSON.stringify(summarizeRollback(report, 'run')), contentType: 'application/json' });
   expect(rollbackFailures(report), 'rollback problems').toEqual([]);
+
+  // The second pass finds a VM whose row is gone only through its tag: that must have worked on the first.
+  await teardown.step(AFTER_RUN.rollbackSawTags, () => {
+    const untagged = report.cloudInstances.filter((i) => !i.foundVia.includes('tag')).map((i) => `${i.id} lacks the tag account:${i.accountId}`);
+    expect(untagged, "instances the first pass found only through their NodeInstance row, not through their account tag").toEqual([]);
+  });
 
   await teardown.step(AFTER_RUN.rollbackTwice, async () => {
     const again = await rollback({ kind: 'run', runId: run.id });

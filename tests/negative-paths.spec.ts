@@ -7,9 +7,13 @@
  * runs beside it: it switches off the shared platform-pool credential. The quota test's "Vultr was
  * never called" counts only creations for its own account (the emulator journal keeps the tags a
  * create asked for), so it needs no lock.
+ *
+ * Every "no instance" and "no cloud call" first proves that the stack tags what it creates (a count
+ * by the account tag could see it), then holds until the mission settles plus a margin.
  */
-import { config, expect, pollFor, test } from '../fixtures';
+import { config, expect, holdAbsence, pollFor, test } from '../fixtures';
 import { unwrap } from '../helpers/clients/api';
+import { footprintProblem } from '../helpers/system/cloud';
 import { ERROR_CODES, MISSION_FAILED, PROMPTS, TEST_CARDS, UI_TEXTS, plausibleInvalidVultrKey } from '../helpers/runbook';
 import { CheckoutPage } from './pages/checkout-page';
 import { NEGATIVE } from './steps';
@@ -22,6 +26,7 @@ test.describe(NEGATIVE.credentials, () => {
     provisioningFlow,
     backend,
     cloud,
+    run,
     evidence,
   }) => {
     const accountId = await user.account();
@@ -38,25 +43,38 @@ test.describe(NEGATIVE.credentials, () => {
       await expect(credentialsPage.page.getByText(key), 'the key is never rendered back').toHaveCount(0);
     });
 
-    const missionId = await test.step(NEGATIVE.invalidKey.approve, async () => {
+    const approval = await test.step(NEGATIVE.invalidKey.approve, async () => {
       const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
       expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
-      return approval.missionId;
+      return approval;
     });
 
     await test.step(NEGATIVE.invalidKey.failsClosed, async () => {
-      const settled = await pollFor(() => api.settledMission(missionId), 'the mission settles', config.PROVISION_TIMEOUT_MS);
+      const settled = await pollFor(() => api.settledMission(approval.missionId), 'the mission settles', config.PROVISION_TIMEOUT_MS);
       expect(settled, 'mission outcome').toEqual({ status: MISSION_FAILED, error_code: ERROR_CODES.credentialsInvalid });
       await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
       expect((await backend.nodeInstances(accountId)).map((n) => n.status), 'the NodeInstance is in error').toEqual(['error']);
       expect(await backend.usageRecords(accountId), 'no usage record (nothing half-billed)').toEqual([]);
-      expect(await cloud.instancesOfAccount(accountId), 'no Vultr instance for the account').toEqual([]);
+      // The refused create call proves the tagging itself, where the emulator journal keeps it.
+      const tagging = await test.step(NEGATIVE.taggingProof, async () => {
+        const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id), { accountId, since: approval.requestedAt });
+        expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();
+        return proof;
+      });
+      const held = await holdAbsence(
+        () => cloud.footprint(accountId, approval.requestedAt, { acceptedOnly: true }),
+        (footprint) => footprintProblem(footprint, 0),
+        () => backend.missionSettled(approval.missionId),
+      );
+      expect(held.problem, 'no Vultr instance and no accepted create call for the account').toBeNull();
       const [credential] = await backend.accountCredentials(accountId);
       expect(credential?.consecutive_failures, 'the rejected credential counts its failure').toBeGreaterThanOrEqual(1);
       await evidence.attach('fail-closed evidence', {
         mission: settled,
         nodeInstances: await backend.nodeInstances(accountId),
         credential,
+        tagging,
+        footprint: held.last,
       });
     });
   });
@@ -64,30 +82,42 @@ test.describe(NEGATIVE.credentials, () => {
   test(
     NEGATIVE.poolDisabled.test,
     { tag: '@exclusive', lock: '-exclusive-' },
-    async ({ user, platformPool, provisioning, provisioningFlow, backend, cloud, evidence }) => {
+    async ({ user, platformPool, provisioning, provisioningFlow, backend, cloud, run, evidence }) => {
       const accountId = await user.account();
 
       await test.step(NEGATIVE.poolDisabled.disable, async () => {
-        expect(await platformPool.disable()).toBeGreaterThan(0);
+        expect(await platformPool.disable(), 'platform-pool credentials switched off').toBeGreaterThan(0);
       });
 
-      await test.step(NEGATIVE.poolDisabled.approve, async () => {
+      const approval = await test.step(NEGATIVE.poolDisabled.approve, async () => {
         const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
         expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 422, code: ERROR_CODES.credentialsMissing });
+        return approval;
       });
 
       await test.step(NEGATIVE.poolDisabled.failsClosed, async () => {
         await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
         expect(await backend.usageRecords(accountId), 'no usage record').toEqual([]);
         expect(await backend.nodeInstances(accountId), 'no NodeInstance').toEqual([]);
-        expect(await cloud.instancesOfAccount(accountId), 'no Vultr instance for the account').toEqual([]);
-        await evidence.attach('fail-closed evidence', { mission: await backend.newMission(accountId) });
+        const tagging = await test.step(NEGATIVE.taggingProof, async () => {
+          const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id));
+          expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();
+          return proof;
+        });
+        const held = await holdAbsence(
+          () => cloud.footprint(accountId, approval.requestedAt),
+          (footprint) => footprintProblem(footprint, 0),
+          () => backend.missionSettled(approval.missionId),
+          approval.answeredAt,
+        );
+        expect(held.problem, 'no Vultr instance and no create call for the account').toBeNull();
+        await evidence.attach('fail-closed evidence', { mission: await backend.newMission(accountId), tagging, footprint: held.last });
       });
     },
   );
 });
 
-test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, backend, cloud, evidence }) => {
+test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, backend, cloud, run, evidence }) => {
   const accountId = await user.account();
 
   await test.step(NEGATIVE.quotaGuard.giveInstance, async () => {
@@ -105,10 +135,20 @@ test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, ba
     await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
     await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
-    const creations = await cloud.instanceCreationsSince(approval.requestedAt, accountId);
-    expect(creations.count, `instance creations since the approve (${creations.source})`).toBe(0);
+    const tagging = await test.step(NEGATIVE.taggingProof, async () => {
+      const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id));
+      expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();
+      return proof;
+    });
+    const held = await holdAbsence(
+      () => cloud.footprint(accountId, approval.requestedAt),
+      (footprint) => footprintProblem(footprint, 0),
+      () => backend.missionSettled(approval.missionId),
+      approval.answeredAt,
+    );
+    expect(held.problem, 'no create call and no instance at Vultr for the account since the approve').toBeNull();
     expect((await backend.nodeInstances(accountId)).length, 'no NodeInstance besides the existing one').toBe(1);
-    await evidence.attach('quota evidence', { approval, creations });
+    await evidence.attach('quota evidence', { approval, tagging, footprint: held.last, heldForMs: held.heldForMs });
   });
 });
 

@@ -38,7 +38,10 @@ setup(PREFLIGHT.ownStack, async ({ backend }) => {
 
 setup(PREFLIGHT.schema, async ({ backend }) => {
   const missing = await backend.missingSchema();
-  expect(missing, `pending migrations: ${missing.join(', ')} — run the migrations (cd server && bundle exec rails db:migrate)`).toEqual([]);
+  expect(
+    missing,
+    `pending migrations: ${missing.join(', ')} — run the migrations (cd server && bundle exec rails db:migrate); REQUIRED_MIGRATIONS lists the versions required`,
+  ).toEqual([]);
 });
 
 setup(PREFLIGHT.planLimits, async ({ backend }) => {
@@ -65,6 +68,14 @@ setup(PREFLIGHT.vultr, async ({ backend, cloud }) => {
       'no active platform-pool Vultr credential — register a Vultr API key on the canonical Pro Cloud provider via Settings → Cloud Credentials (a run interrupted during the disabled-pool test can leave it off: re-enable it there)',
     ).toBeGreaterThan(0);
   });
+  await setup.step(PREFLIGHT.vultrCredentialHealth, async () => {
+    const health = await backend.platformPoolCredentialHealth();
+    for (const note of health.notes) setup.info().annotations.push({ type: 'note', description: note });
+    expect(
+      health.problems,
+      `unhealthy platform-pool credential: ${health.problems.join('; ')} — Vultr keeps refusing it; re-register a valid Vultr API key per pre-flight item 3`,
+    ).toEqual([]);
+  });
   await setup.step(PREFLIGHT.vultrKey, async () => {
     const answer = await cloud.probe().then(
       () => 'accepted',
@@ -84,6 +95,18 @@ setup(PREFLIGHT.stripe, async ({ payments }) => {
     (error: unknown) => (error instanceof Error ? error.message : String(error)),
   );
   expect(answer, `Stripe at ${config.STRIPE_API_BASE} must accept STRIPE_SECRET_KEY: check the key and STRIPE_API_BASE`).toBe('answered');
+});
+
+setup(PREFLIGHT.rollup, async ({ backend }) => {
+  const { status, call } = await backend.rollupEndpoint();
+  if (status === 404) {
+    // RUNBOOK pre-flight 5: a known follow-up, not a reason to stop the run; but nobody should miss it.
+    const warning = `${call} answered 404: the worker's daily rollup endpoint does not exist, so billing.provisioning_meter fails silently (RUNBOOK pre-flight 5, a known follow-up); live spend does not depend on it`;
+    setup.info().annotations.push({ type: 'warning', description: warning });
+    console.warn(`pre-flight: WARNING: ${warning}`);
+    return;
+  }
+  expect(`answered ${status}`, `${call} with INTERNAL_API_TOKEN must answer 2xx (401/403: the token is wrong, so the meter job would fail too)`).toMatch(/^answered 2\d\d$/);
 });
 
 setup(PREFLIGHT.worker, async ({ backend }) => {

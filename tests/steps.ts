@@ -19,8 +19,10 @@ export const PREFLIGHT = {
   planLimitsFix: 'PREFLIGHT_FIX=1: apply the runbook fix (UPDATE saas_plans SET limits)',
   vultr: '3. Vultr credential registered on the platform pool, and VULTR_API_KEY valid',
   vultrCredential: 'An active platform-pool credential exists',
+  vultrCredentialHealth: 'The platform-pool credential is healthy: no run of consecutive failures (its last error shown)',
   vultrKey: 'GET /account accepts VULTR_API_KEY',
   stripe: '4. Stripe test mode available (sk_test_ key answers)',
+  rollup: '5. Worker rollup endpoint answers INTERNAL_API_TOKEN (absent: a known follow-up, flagged)',
   worker: 'Worker service running (health ok)',
   extensions: 'business and system extensions enabled (M1 funnel is extension-gated)',
 } as const;
@@ -34,6 +36,24 @@ export const FUNNEL = {
   execute: '4. Execute → instance running on Vultr within ~90s',
   secondInstance: '5. Try a second instance → UpgradeRequiredCard renders',
   spend: "6. Subscription's daily spend reflects usage",
+} as const;
+
+/** The checks inside the funnel's steps that issue 15 added, each its own inner step so a failure names it. */
+export const FUNNEL_CHECKS = {
+  /** Step 1. */
+  webhookDelivered: "Stripe delivered the customer's events to an endpoint with the target's webhook URL",
+  /** Step 3. */
+  riskBadge: 'The risk badge reads "<severity> risk · <score>" with the API\'s score',
+  costLinesAddUp: "The cost lines' amounts add up to the total",
+  /** Step 4. */
+  provisionBound: "NodeInstance running within the runbook's ~90 s of the Approve click (RUNBOOK_PROVISION_BOUND_MS)",
+  usageRecord: 'The usage record as the runbook reads it: event, status, metered_at within the run, the type\'s hourly_price',
+  /** Step 5. */
+  canSeeInstances: "Presence first: the funnel's instance carries the account tag the instance count relies on",
+  noSecondInstance: 'No second instance and no create call, held until the second mission settles',
+  /** Step 6. */
+  costCapBar: 'The cost-cap bar: aria-valuemax the budget cap, aria-valuenow the run-rate, text "$5.04 of $10/mo"',
+  spendSources: 'Spend agrees at every source: /billing/spend, the Billing page (text and data-usd), Σ usage records',
 } as const;
 
 /** The step three negative paths share: the provisioning flow up to the Approve click. */
@@ -61,6 +81,8 @@ export const NEGATIVE = {
     approve: BRIEF_TO_APPROVAL,
     upgradeCard: 'UpgradeRequiredCard renders instead of the execution view; Vultr was never called',
   },
+  /** Before a negative path counts zero, it proves a count by the account tag could see an instance. */
+  taggingProof: 'Presence first: the stack tags what it creates with account:<id>',
   stepCollapse: {
     test: 'Step-collapse boundary: compute + database + network stays 3 separate steps',
     openPlan: 'Type the compute + database + network brief → Open Plan',
@@ -88,4 +110,5 @@ export const AFTER_RUN = {
   noFailedMeterJobs: `No failed ${METER_JOB_NAME} jobs`,
   rollback: "Rollback: destroy the run's Vultr instances, delete its NodeInstances and usage records",
   rollbackTwice: 'Safe to run twice: a second rollback finds nothing left',
+  rollbackSawTags: "Presence first: the first pass found every instance through its account tag, not only through its row",
 } as const;

@@ -112,7 +112,7 @@ const visibleRowSchema = z.object({ visible: z.boolean() });
 export function createQueries(db: Queryable, options: { providerIdSql: string }) {
   const providerId = `(${options.providerIdSql})`;
   const nodeInstanceColumns = `id, account_id, mission_id::text AS mission_id, name, status,
-    ${providerId} AS provider_instance_id, public_ip_address, created_at`;
+    ${providerId} AS provider_instance_id, public_ip_address, created_at, updated_at`;
 
   return {
     async schemaColumns(tables: string[]): Promise<{ table_name: string; column_name: string }[]> {
@@ -123,6 +123,21 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
         [tables],
       );
       return parseRows(schemaColumnRowSchema, rows);
+    },
+
+    /** The versions schema_migrations lists (RUNBOOK pre-flight 1). */
+    async appliedMigrations(): Promise<string[]> {
+      const { rows } = await db.query('SELECT version::text AS version FROM schema_migrations');
+      return parseRows(z.object({ version: z.string() }), rows).map((r) => r.version);
+    },
+
+    /** The account's price of an instance type (CONTRACT 5), or null when the account has no such type. */
+    async instanceTypePrice(accountId: string, instanceTypeCode: string): Promise<number | null> {
+      const { rows } = await db.query(
+        'SELECT hourly_price FROM system_provider_instance_types WHERE account_id = $1 AND instance_type_code = $2',
+        [accountId, instanceTypeCode],
+      );
+      return rows[0] === undefined ? null : z.object({ hourly_price: z.coerce.number() }).parse(rows[0]).hourly_price;
     },
 
     async plans(slugs: string[]): Promise<PlanRow[]> {
@@ -236,6 +251,17 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
       return nodeInstanceRowSchema.parse(rows[0]);
     },
 
+    /** The run's NodeInstances that reached the cloud (a Vultr id), newest first: the instances whose tags can be checked. */
+    async cloudNodeInstancesOfRun(emailPattern: string, limit: number): Promise<NodeInstanceRow[]> {
+      const { rows } = await db.query(
+        `SELECT ${nodeInstanceColumns} FROM system_node_instances
+          WHERE account_id IN (SELECT account_id FROM users WHERE email LIKE $1) AND ${providerId} IS NOT NULL
+          ORDER BY created_at DESC LIMIT $2`,
+        [emailPattern, limit],
+      );
+      return parseRows(nodeInstanceRowSchema, rows);
+    },
+
     /**
      * The approve gate's count (MAX_INSTANCES_PER_RUN): the run's accounts, and their NodeInstance
      * rows in any status but terminated, `error` and rows with no Vultr id yet included.
@@ -295,6 +321,11 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
         [accountIds, [...statuses]],
       );
       return parseRows(inFlightMissionRowSchema, rows);
+    },
+
+    async missionStatus(missionId: string): Promise<string | null> {
+      const { rows } = await db.query('SELECT status FROM ai_missions WHERE id = $1', [missionId]);
+      return rows[0] === undefined ? null : z.object({ status: z.string() }).parse(rows[0]).status;
     },
 
     async missions(accountId: string): Promise<MissionRow[]> {

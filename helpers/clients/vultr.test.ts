@@ -156,6 +156,8 @@ describe('VultrJournal', () => {
           { method: 'POST', path: '/v2/instances', status: 202, time: at, tags: ['account:other'] },
           { method: 'POST', path: '/v2/instances', status: 400, time: at, tags: [] },
           { method: 'POST', path: '/v2/instances', status: 202, time: at },
+          // A stack that forgot the account tag: anyone's creation, so counted as this account's.
+          { method: 'POST', path: '/v2/instances', status: 202, time: at, tags: ['powernode', 'mission:m9'] },
         ],
       });
     const journal = new VultrJournal(emulatorOrigin(`${ORIGIN}/v2`), agent);
@@ -163,6 +165,7 @@ describe('VultrJournal', () => {
       [202, ['account:a1']],
       [400, []],
       [202, undefined],
+      [202, ['powernode', 'mission:m9']],
     ]);
   });
 

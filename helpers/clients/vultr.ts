@@ -158,6 +158,10 @@ export function accountTag(accountId: string): string {
   return `account:${accountId}`;
 }
 
+export function isAccountTag(tag: string): boolean {
+  return tag.startsWith('account:');
+}
+
 /** The emulator's origin: VULTR_API_URL without its /v2. */
 export function emulatorOrigin(vultrApiUrl: string): string {
   const url = new URL(vultrApiUrl);
@@ -183,8 +187,9 @@ export class VultrJournal {
 
   /**
    * `POST /v2/instances` calls (instance creations) since a moment. With a tag, the ones that may be
-   * for its owner: those asking for the tag, and those that cannot be attributed (no tags asked
-   * for, or a journal that does not keep them), so a creation is never missed.
+   * for its owner: those asking for the tag, and those that cannot be attributed (no account tag
+   * asked for, or a journal that does not keep tags), so a creation is never missed because the
+   * stack forgot to tag it.
    */
   async instanceCreations(since: Date, tag?: string): Promise<JournalEntry[]> {
     const entries = await this.requests({ method: 'POST', pathPrefix: '/v2/instances', since });
@@ -193,7 +198,7 @@ export class VultrJournal {
         e.method === 'POST' &&
         INSTANCE_CREATE_PATH.test(e.path) &&
         new Date(e.time) >= since &&
-        (tag === undefined || !e.tags || e.tags.length === 0 || e.tags.includes(tag)),
+        (tag === undefined || !e.tags || !e.tags.some(isAccountTag) || e.tags.includes(tag)),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { stackOwnershipProblem, stalePlans } from './health';
+import type { CredentialRow } from '../schemas';
+import { credentialHealth, pendingMigrations, stackOwnershipProblem, stalePlans } from './health';
 
 const fresh = [
   { slug: 'free', limits: { max_node_instances: 1, max_monthly_provisioning_usd: 20 } },
@@ -43,3 +44,44 @@ describe('stackOwnershipProblem', () => {
   });
 });
 
+describe('pendingMigrations', () => {
+  it('names the required versions schema_migrations does not list, whatever else it lists', () => {
+    expect(pendingMigrations(['0001', '0002', '0003', 'variant:cloud_id_in_config'], ['0001', '0002', '0003', '0004'])).toEqual(['migration 0004']);
+    expect(pendingMigrations(['0001', '0002', '0003', '0004'], ['0001', '0002', '0003', '0004'])).toEqual([]);
+  });
+});
+
+describe('credentialHealth', () => {
+  const credential = (overrides: Partial<CredentialRow>): CredentialRow => ({
+    id: 'c1',
+    account_id: null,
+    provider_id: 'p1',
+    scope: 1,
+    is_active: true,
+    consecutive_failures: 0,
+    last_error: null,
+    ...overrides,
+  });
+
+  it('passes a clean credential, and notes a failure or a last error below the threshold', () => {
+    expect(credentialHealth([credential({})], 3)).toEqual({ problems: [], notes: [] });
+    expect(credentialHealth([credential({ consecutive_failures: 1, last_error: 'timeout' })], 3)).toEqual({
+      problems: [],
+      notes: ['platform-pool credential c1: 1 consecutive failure (last error: timeout)'],
+    });
+  });
+
+  it('fails an active credential with a run of failures, naming its last error; an inactive one is not judged', () => {
+    const unhealthy = credential({ consecutive_failures: 5, last_error: 'Vultr answered 401: Invalid API token.' });
+    expect(credentialHealth([unhealthy], 3).problems).toEqual([
+      'platform-pool credential c1: 5 consecutive failures (last error: Vultr answered 401: Invalid API token.)',
+    ]);
+    expect(credentialHealth([{ ...unhealthy, is_active: false }], 3)).toEqual({ problems: [], notes: [] });
+  });
+});
+
+describe('stalePlans against configured limits', () => {
+  it('judges the plans by the limits it is given', () => {
+    expect(stalePlans(fresh, { free: { max_node_instances: 2 } })).toEqual(['free (max_node_instances is 1, expected 2)']);
+  });
+});

@@ -1,8 +1,9 @@
 /**
- * What pre-flight leaves for the teardown, shared between processes: when the run started (the
- * verification teardown bounds "no 5xx since the run started" with it) and which pre-flight checks
- * failed (then the funnel never ran and there is nothing to verify). Workers are separate
- * processes, so both are kept in small files keyed by the run id.
+ * What pre-flight and the funnel leave for the teardown, shared between processes: when the run
+ * started (the verification teardown bounds "no 5xx since the run started" with it), which
+ * pre-flight checks failed (then the funnel never ran and there is nothing to verify), and which
+ * funnel identities were used (whose final state the verification must then find). Workers are
+ * separate processes, so each is kept in a small file keyed by the run id.
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,8 +15,13 @@ import { fileURLToPath } from 'node:url';
  */
 const STATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-results', 'run-state');
 
-type StateKind = 'start' | 'preflight-failures' | 'shared-changes';
-const SUFFIX: Record<StateKind, string> = { start: '.json', 'preflight-failures': '.preflight-failures', 'shared-changes': '.shared-changes' };
+type StateKind = 'start' | 'preflight-failures' | 'shared-changes' | 'funnel-identities';
+const SUFFIX: Record<StateKind, string> = {
+  start: '.json',
+  'preflight-failures': '.preflight-failures',
+  'shared-changes': '.shared-changes',
+  'funnel-identities': '.funnel-identities',
+};
 
 function statePath(runId: string, kind: StateKind = 'start'): string {
   return resolve(STATE_DIR, `${runId}${SUFFIX[kind]}`);
@@ -105,6 +111,21 @@ export function readPreflightFailures(runId: string): string[] {
   }
 }
 
+/** Records a funnel identity the run used, so the verification knows whose final state it must find. */
+export function recordFunnelIdentity(runId: string, email: string): void {
+  const path = statePath(runId, 'funnel-identities');
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${email}\n`);
+}
+
+export function readFunnelIdentities(runId: string): string[] {
+  try {
+    return readFileSync(statePath(runId, 'funnel-identities'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 /** The runs started from this checkout (each has its start recorded here): what `rollback --older-than` may sweep. */
 export function runsStartedHere(): string[] {
   try {
@@ -144,5 +165,14 @@ export class RunState {
 
   recordSharedChangeUndone(change: Pick<SharedChange, 'kind' | 'credentialIds'>): void {
     recordSharedChangeUndone(this.id, change);
+  }
+
+  recordFunnelIdentity(email: string): void {
+    recordFunnelIdentity(this.id, email);
+  }
+
+  /** The funnel identities this run used (none when the funnel did not run). */
+  funnelIdentities(): string[] {
+    return readFunnelIdentities(this.id);
   }
 }

@@ -13,18 +13,40 @@ import { readBackendLog, scanForServerErrors, type LogScan } from '../clients/ba
 import { pollable } from '../clients/http';
 import type { Queries } from '../clients/queries';
 import type { Config } from '../config';
-import { backendUpStatus, missingSchema, stackIdentity, stackOwnershipProblem, stalePlans, workerHealth } from '../preflight/health';
+import { impliedHoursPerMonth, spendFromUsageRecords } from '../metering';
+import {
+  backendUpStatus,
+  credentialHealth,
+  missingSchema,
+  pendingMigrations,
+  rollupEndpointStatus,
+  stackIdentity,
+  stackOwnershipProblem,
+  stalePlans,
+  workerHealth,
+} from '../preflight/health';
 import { FUNNEL_LABEL, runEmailPattern } from '../run/identity-emails';
-import { NODE_INSTANCE_FAILURES, RUNBOOK_PLAN_LIMITS } from '../runbook';
-import type { AccountRow, MissionRow, NodeInstanceRow } from '../schemas';
+import { CREDENTIAL_FAILURES_UNHEALTHY, NODE_INSTANCE_FAILURES, planLimits, type PlanLimitsConfig } from '../runbook';
+import type { AccountRow, MissionRow, NodeInstanceRow, UsageRecordRow } from '../schemas';
 
 /** This checkout (helpers/system/backend.ts is two folders below it), as the reference stack reports its own. */
 const CHECKOUT = realpathSync(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 
 export type BackendConfig = Pick<
   Config,
-  'BASE_URL' | 'WORKER_HEALTH_URL' | 'E2E_EMAIL_DOMAIN' | 'NODE_INSTANCE_PROVIDER_ID_SQL' | 'BACKEND_LOG_COMMAND' | 'BACKEND_LOG_FILE' | 'IN_FLIGHT_MISSION_STATUSES'
->;
+  | 'BASE_URL'
+  | 'WORKER_HEALTH_URL'
+  | 'E2E_EMAIL_DOMAIN'
+  | 'NODE_INSTANCE_PROVIDER_ID_SQL'
+  | 'BACKEND_LOG_COMMAND'
+  | 'BACKEND_LOG_FILE'
+  | 'INTERNAL_API_TOKEN'
+  | 'REQUIRED_MIGRATIONS'
+  | 'IN_FLIGHT_MISSION_STATUSES'
+  | 'EXPECTED_MONTHLY_COST_USD'
+  | 'EXPECTED_INSTANCE_TYPE'
+> &
+  PlanLimitsConfig;
 
 export class Backend {
   constructor(
@@ -52,24 +74,41 @@ export class Backend {
     return workerHealth(this.dispatcher, this.config.WORKER_HEALTH_URL);
   }
 
-  /** Tables and columns the suite reads that the database lacks (pending migrations). */
-  missingSchema(): Promise<string[]> {
-    return missingSchema(this.queries, this.config.NODE_INSTANCE_PROVIDER_ID_SQL);
+  /**
+   * RUNBOOK pre-flight 1: the required migrations schema_migrations does not list
+   * (REQUIRED_MIGRATIONS), then the tables and columns the suite reads that the database lacks.
+   */
+  async missingSchema(): Promise<string[]> {
+    const columns = await missingSchema(this.queries, this.config.NODE_INSTANCE_PROVIDER_ID_SQL);
+    // Without the table there is no list to compare: the column check names the table.
+    const applied = columns.includes('table schema_migrations') ? [] : await this.queries.appliedMigrations();
+    return [...pendingMigrations(applied, this.config.REQUIRED_MIGRATIONS), ...columns];
   }
 
-  /** The runbook plans whose limits are stale or missing, each with what is wrong. */
+  /** The plans whose limits are stale or missing against the configured limits, each with what is wrong. */
   async stalePlanLimits(): Promise<string[]> {
-    return stalePlans(await this.queries.plans(Object.keys(RUNBOOK_PLAN_LIMITS)));
+    const expected = planLimits(this.config);
+    return stalePlans(await this.queries.plans(Object.keys(expected)), expected);
   }
 
-  /** The runbook's fix for stale plan limits (UPDATE saas_plans SET limits = limits || ...). */
+  /** The runbook's fix for stale plan limits (UPDATE saas_plans SET limits = limits || ...), with the configured limits. */
   async refreshPlanLimits(): Promise<void> {
-    for (const [slug, limits] of Object.entries(RUNBOOK_PLAN_LIMITS)) await this.queries.mergePlanLimits(slug, limits);
+    for (const [slug, limits] of Object.entries(planLimits(this.config))) await this.queries.mergePlanLimits(slug, limits);
   }
 
   /** How many operator-managed (platform-pool) Vultr credentials are active. */
   async activePlatformPoolCredentials(): Promise<number> {
     return (await this.queries.platformPoolCredentials()).filter((c) => c.is_active).length;
+  }
+
+  /** RUNBOOK pre-flight 3: the active platform-pool credentials' own health (consecutive failures, last error). */
+  async platformPoolCredentialHealth(): Promise<{ problems: string[]; notes: string[] }> {
+    return credentialHealth(await this.queries.platformPoolCredentials(), CREDENTIAL_FAILURES_UNHEALTHY);
+  }
+
+  /** RUNBOOK pre-flight 5: how the internal rollup endpoint answers INTERNAL_API_TOKEN (a no-op rollup). */
+  rollupEndpoint(): Promise<{ status: number; call: string }> {
+    return rollupEndpointStatus(this.dispatcher, this.config.BASE_URL, this.config.INTERNAL_API_TOKEN);
   }
 
   /** The backend log read and scanned for 5xx answers since a moment, with where it was read. */
@@ -151,6 +190,35 @@ export class Backend {
 
   usageRecords(accountId: string) {
     return this.queries.usageRecords([accountId]);
+  }
+
+  /** The account's hourly price of an instance type, from system_provider_instance_types; throws when it has none. */
+  async instanceTypePrice(accountId: string, instanceTypeCode: string): Promise<number> {
+    const price = await this.queries.instanceTypePrice(accountId, instanceTypeCode);
+    if (price === null) throw new Error(`account ${accountId} has no instance type ${instanceTypeCode} in system_provider_instance_types`);
+    return price;
+  }
+
+  /**
+   * RUNBOOK step 6's third source: live spend from the account's usage records alone, at the hours
+   * the expected cost implies for the expected instance type's price (metering.ts).
+   */
+  async spendFromUsageRecords(accountId: string): Promise<{ monthly: number; today: number; running: number; hoursPerMonth: number; records: UsageRecordRow[] }> {
+    const [records, price] = await Promise.all([this.usageRecords(accountId), this.instanceTypePrice(accountId, this.config.EXPECTED_INSTANCE_TYPE)]);
+    const hoursPerMonth = impliedHoursPerMonth(this.config.EXPECTED_MONTHLY_COST_USD, price);
+    return { ...spendFromUsageRecords(records, hoursPerMonth), hoursPerMonth, records };
+  }
+
+  /** Whether a mission has left the statuses in which a worker may still act on it (approved, running). */
+  async missionSettled(missionId: string): Promise<boolean> {
+    const status = await this.queries.missionStatus(missionId);
+    if (status === null) throw new Error(`mission ${missionId} does not exist`);
+    return !this.config.IN_FLIGHT_MISSION_STATUSES.includes(status);
+  }
+
+  /** The run's NodeInstances that reached the cloud, newest first (whose Vultr tags can be checked). */
+  cloudNodeInstancesOfRun(runId: string, limit = 3): Promise<NodeInstanceRow[]> {
+    return this.queries.cloudNodeInstancesOfRun(runEmailPattern(runId, this.config.E2E_EMAIL_DOMAIN), limit);
   }
 
   accountCredentials(accountId: string) {

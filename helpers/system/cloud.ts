@@ -4,13 +4,36 @@
  * `account:<id>` the stack puts on everything it creates (which also finds an instance whose row
  * was never written). "No cloud call" is read from the emulator's journal on the local target, and
  * from the account's instance count at Vultr elsewhere.
+ *
+ * A count of zero proves absence only when the count could have seen the thing: so every absence
+ * check first proves that the stack tags what it creates (tagProblem, taggingProof).
  */
 import type { Config } from '../config';
 import type { Queries } from '../clients/queries';
-import type { VultrInstance } from '../schemas';
+import type { JournalEntry, NodeInstanceRow, VultrInstance } from '../schemas';
 import { accountTag, type VultrClient, type VultrJournal } from '../clients/vultr';
 
-export type CreationEvidence = { count: number; source: 'emulator journal' | 'account instances at Vultr'; entries: unknown[] };
+/**
+ * What the stack left at Vultr for an account: its instances (by tag and by its rows) and, where
+ * the emulator journal is there, its create calls since a moment; null elsewhere.
+ */
+export type Footprint = { instances: VultrInstance[]; createCalls: JournalEntry[] | null };
+
+/** What is wrong with a footprint that should hold `instances` instances and no create call. */
+export function footprintProblem(footprint: Footprint, instances: number): string | null {
+  const problems: string[] = [];
+  if (footprint.instances.length !== instances) {
+    problems.push(`${footprint.instances.length} instance(s) at Vultr for the account (${footprint.instances.map((i) => i.id).join(', ') || 'none'}), expected ${instances}`);
+  }
+  if (footprint.createCalls && footprint.createCalls.length > 0) {
+    const calls = footprint.createCalls.map((c) => `${c.status} at ${c.time} [${c.tags?.join(', ') ?? 'no tags kept'}]`);
+    problems.push(`${calls.length} create call(s) the emulator journal attributes to the account: ${calls.join('; ')}`);
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
+/** How a negative path knows its count by tag can see an instance: what was checked, and what was wrong. */
+export type TaggingProof = { problem: string | null; how: string };
 
 export class Cloud {
   constructor(
@@ -45,6 +68,50 @@ export class Cloud {
     return (await this.vultr.allInstances()).filter((i) => i.tags.some((tag) => tags.has(tag))).map((i) => i.id);
   }
 
+  /**
+   * Presence first: why a count by `account:<id>` would see nothing of what the stack created for
+   * the account, judged on one of its instances; null when the instance carries the tag.
+   */
+  async tagProblem(providerInstanceId: string, accountId: string): Promise<string | null> {
+    const instance = await this.vultr.instance(providerInstanceId);
+    if (!instance) return `Vultr has no instance ${providerInstanceId}, so its tags cannot show that the stack tags what it creates`;
+    const tag = accountTag(accountId);
+    return instance.tags.includes(tag)
+      ? null
+      : `the Vultr instance ${providerInstanceId} does not carry the tag ${tag} (its tags: ${instance.tags.join(', ') || 'none'}): ` +
+          'the stack does not tag what it creates, so a count of the account\'s instances by that tag would see none and prove nothing';
+  }
+
+  /**
+   * For a negative path, which has no instance of its own to look at: the tags of an instance the
+   * run created (the newest still at Vultr), else, on the local target, the emulator journal,
+   * which keeps the tags each create call asked for and counts a call without an account tag as
+   * this account's. Against a remote target with no instance of the run yet, tagging stays
+   * unproven, which `how` says; the counts there also go through the NodeInstance rows.
+   *
+   * A path where the stack tried a create for the account (and Vultr refused it) proves tagging
+   * with that very call, on the local target: `attempt` names the account and since when.
+   */
+  async taggingProof(runInstances: NodeInstanceRow[], attempt?: { accountId: string; since: Date }): Promise<TaggingProof> {
+    if (attempt && this.config.isLocalTarget) {
+      const tag = accountTag(attempt.accountId);
+      const calls = await this.journal.instanceCreations(attempt.since, tag);
+      if (calls.some((e) => e.tags?.includes(tag))) return { problem: null, how: `the create call the stack attempted for the account asked for ${tag}` };
+      if (calls.length > 0) {
+        const asked = calls.map((e) => (e.tags ? `[${e.tags.join(', ')}]` : 'no tags kept')).join('; ');
+        return { problem: `the stack's create calls since the approve did not ask for the tag ${tag} (they asked for ${asked})`, how: 'the emulator journal' };
+      }
+    }
+    for (const row of runInstances) {
+      if (!row.provider_instance_id) continue;
+      const problem = await this.tagProblem(row.provider_instance_id, row.account_id);
+      if (problem?.startsWith('Vultr has no instance')) continue;
+      return { problem, how: `the tags of ${row.name} (Vultr ${row.provider_instance_id}), an instance this run created` };
+    }
+    if (this.config.isLocalTarget) return { problem: null, how: 'the emulator journal: a create call that asks for no account tag counts as this account\'s' };
+    return { problem: null, how: 'unproven: no instance of this run at Vultr yet and no emulator journal; the count also reads the NodeInstance rows' };
+  }
+
   /** Every instance Vultr holds for the account, by tag and by the account's NodeInstance rows. */
   async instancesOfAccount(accountId: string): Promise<VultrInstance[]> {
     const byId = new Map<string, VultrInstance>();
@@ -57,17 +124,15 @@ export class Cloud {
     return [...byId.values()];
   }
 
-  /**
-   * Instance creations for the account since a moment: every `POST /v2/instances` the emulator saw
-   * since then asking for the account's tag, or not attributable to any account (local), else the
-   * account's instances at Vultr (a real Vultr has no journal).
-   */
-  async instanceCreationsSince(since: Date, accountId: string): Promise<CreationEvidence> {
-    if (this.config.isLocalTarget) {
-      const entries = await this.journal.instanceCreations(since, accountTag(accountId));
-      return { count: entries.length, source: 'emulator journal', entries };
-    }
+  /** The account's footprint at Vultr (see Footprint); `acceptedOnly` leaves out create calls Vultr refused. */
+  async footprint(accountId: string, since: Date, options: { acceptedOnly?: boolean } = {}): Promise<Footprint> {
     const instances = await this.instancesOfAccount(accountId);
-    return { count: instances.length, source: 'account instances at Vultr', entries: instances };
+    return { instances, createCalls: this.config.isLocalTarget ? await this.journalCreations(since, accountId, options.acceptedOnly ?? false) : null };
+  }
+
+  private async journalCreations(since: Date, accountId: string, acceptedOnly: boolean): Promise<JournalEntry[]> {
+    const calls = await this.journal.instanceCreations(since, accountTag(accountId));
+    // A refused call (401, 400) created nothing; a negative path that expects one counts only the accepted.
+    return acceptedOnly ? calls.filter((e) => e.status >= 200 && e.status < 300) : calls;
   }
 }

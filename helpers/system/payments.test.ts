@@ -4,7 +4,7 @@ import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config';
 import { createStripe } from '../clients/stripe';
-import { forgedCheckoutCompletedEvent, Payments } from './payments';
+import { forgedCheckoutCompletedEvent, Payments, webhookEndpointProblem, type WebhookEndpointView } from './payments';
 
 describe('forgedCheckoutCompletedEvent', () => {
   const stripe = createStripe(parseConfig({}));
@@ -49,5 +49,33 @@ describe('Payments.undeliveredEvents', () => {
       await agent.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('webhookEndpointProblem', () => {
+  const url = 'http://127.0.0.1:4950/api/v1/billing/stripe/webhook';
+  const endpoint = (overrides: Partial<WebhookEndpointView> = {}): WebhookEndpointView => ({
+    id: 'we_1',
+    url,
+    status: 'enabled',
+    enabled_events: ['checkout.session.completed', 'customer.subscription.created'],
+    ...overrides,
+  });
+
+  it("accepts an enabled endpoint with the target's URL, however its path ends", () => {
+    expect(webhookEndpointProblem([endpoint()], url)).toBeNull();
+    expect(webhookEndpointProblem([endpoint({ url: `${url}/`, enabled_events: ['*'] })], url)).toBeNull();
+  });
+
+  it('fails when no endpoint has that URL, naming the URLs registered', () => {
+    expect(webhookEndpointProblem([endpoint({ url: 'http://127.0.0.1:4952/__emulator/webhook-sink' })], url)).toBe(
+      `no Stripe webhook endpoint is registered with the target's webhook URL ${url} (registered: http://127.0.0.1:4952/__emulator/webhook-sink)`,
+    );
+    expect(webhookEndpointProblem([], url)).toMatch(/\(registered: none\)$/);
+  });
+
+  it('fails on a disabled endpoint, or one subscribed to other events', () => {
+    expect(webhookEndpointProblem([endpoint({ status: 'disabled' })], url)).toMatch(/we_1 is disabled/);
+    expect(webhookEndpointProblem([endpoint({ enabled_events: ['invoice.paid'] })], url)).toMatch(/subscribed to invoice\.paid/);
   });
 });

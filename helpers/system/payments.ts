@@ -39,6 +39,38 @@ function aboutCustomer(object: unknown, customerId: string): boolean {
 
 export type SubscriptionSummary = { id: string; status: string; customer: string; created: number };
 
+export type WebhookEndpointView = { id: string; url: string; status: string; enabled_events: string[] };
+
+/** The customer's events that prove checkout reached the backend's webhook: one delivered is enough (RUNBOOK step 1). */
+export const CUSTOMER_WEBHOOK_EVENTS = ['checkout.session.completed', 'customer.subscription.created', 'customer.subscription.updated'] as const;
+
+/** Origin and path, without a trailing slash: the same endpoint however it is spelled. */
+function endpointKey(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * What keeps Stripe from delivering the customer's events to `url`: no endpoint registered with
+ * that URL, or one that is disabled or subscribes to none of them. Null when one can receive them.
+ */
+export function webhookEndpointProblem(endpoints: WebhookEndpointView[], url: string): string | null {
+  const matching = endpoints.filter((e) => endpointKey(e.url) === endpointKey(url));
+  if (matching.length === 0) {
+    const registered = endpoints.map((e) => e.url).join(', ') || 'none';
+    return `no Stripe webhook endpoint is registered with the target's webhook URL ${url} (registered: ${registered})`;
+  }
+  const subscribes = (e: WebhookEndpointView) => e.enabled_events.some((type) => type === '*' || (CUSTOMER_WEBHOOK_EVENTS as readonly string[]).includes(type));
+  if (matching.some((e) => e.status === 'enabled' && subscribes(e))) return null;
+  return `the Stripe webhook endpoint for ${url} cannot receive the customer's events: ${matching
+    .map((e) => `${e.id} is ${e.status}, subscribed to ${e.enabled_events.join(', ') || 'nothing'}`)
+    .join('; ')}`;
+}
+
 export class Payments {
   constructor(
     private readonly stripe: Stripe,
@@ -66,6 +98,33 @@ export class Payments {
     return list.data
       .filter((e) => customerId === undefined || aboutCustomer(e.data.object, customerId))
       .map((e) => ({ id: e.id, type: e.type, created: e.created }));
+  }
+
+  /** The webhook endpoints registered at Stripe (`GET /v1/webhook_endpoints`). */
+  async webhookEndpoints(): Promise<WebhookEndpointView[]> {
+    const list = await this.stripe.webhookEndpoints.list({ limit: 100 });
+    return list.data.map((e) => ({ id: e.id, url: e.url, status: e.status, enabled_events: [...e.enabled_events] }));
+  }
+
+  /** The registered endpoints, and what keeps one with `url` from receiving the customer's events (webhookEndpointProblem). */
+  async webhookEndpointFor(url: string): Promise<{ problem: string | null; endpoints: WebhookEndpointView[] }> {
+    const endpoints = await this.webhookEndpoints();
+    return { problem: webhookEndpointProblem(endpoints, url), endpoints };
+  }
+
+  /**
+   * Probe: the customer's checkout and subscription events since `since` that Stripe delivered
+   * successfully to every endpoint (`delivery_success=true`), or null while there are none.
+   */
+  async deliveredCustomerEvents(since: Date, customerId: string): Promise<{ id: string; type: string; created: number }[] | null> {
+    const list = await this.stripe.events.list({
+      delivery_success: true,
+      types: [...CUSTOMER_WEBHOOK_EVENTS],
+      created: { gte: Math.floor(since.getTime() / 1000) },
+      limit: 100,
+    });
+    const delivered = list.data.filter((e) => aboutCustomer(e.data.object, customerId)).map((e) => ({ id: e.id, type: e.type, created: e.created }));
+    return delivered.length > 0 ? delivered : null;
   }
 
   async subscriptionsOfCustomer(customerId: string): Promise<SubscriptionSummary[]> {

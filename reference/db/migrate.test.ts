@@ -47,6 +47,17 @@ describe('migrations and seeds', () => {
     expect(await credentials()).toEqual([{ is_active: true }]);
   });
 
+  it('registers the platform-pool credential as failing under the credential_unhealthy fault', async () => {
+    const credentials = async () =>
+      (await db.pool.query('SELECT consecutive_failures, last_error FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL')).rows;
+    expect(await credentials()).toEqual([{ consecutive_failures: 0, last_error: null }]);
+    await db.pool.query('DELETE FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL');
+    await seed(db.pool, { vultrApiKey: 'vk_test_platform_pool', credentialsEncryptionKey: 'test-key', platformCredentialUnhealthy: true });
+    expect(await credentials()).toEqual([{ consecutive_failures: 5, last_error: 'Vultr answered 401: Invalid API token.' }]);
+    await db.pool.query('DELETE FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL');
+    await seed(db.pool, { vultrApiKey: 'vk_test_platform_pool', credentialsEncryptionKey: 'test-key' });
+  });
+
   it('seeds the AI provider with its quota unused, or used up under the ai_quota_exhausted fault (new rows only)', async () => {
     const quota = async () => (await db.pool.query(`SELECT current_quota_usage, quota_limit FROM ai_providers WHERE name = 'pro_cloud'`)).rows;
     expect(await quota()).toEqual([{ current_quota_usage: 0, quota_limit: AI_QUOTA_LIMIT }]);

@@ -94,7 +94,12 @@ export type SeedOptions = {
   aiQuotaExhausted?: boolean;
   /** Self-test fault: no platform-pool Vultr credential is registered. */
   platformCredentialMissing?: boolean;
+  /** Self-test fault: the platform-pool credential is registered as failing (consecutive failures, a last error). */
+  platformCredentialUnhealthy?: boolean;
 };
+
+/** What the `credential_unhealthy` fault seeds: a pool credential Vultr has been refusing. */
+export const UNHEALTHY_CREDENTIAL = { consecutiveFailures: 5, lastError: 'Vultr answered 401: Invalid API token.' } as const;
 
 /** The AI provider's seeded quota (messages); the brief capture consumes one per message. */
 export const AI_QUOTA_LIMIT = 100_000;
@@ -129,10 +134,17 @@ export async function seed(pool: pg.Pool, options: SeedOptions): Promise<void> {
 
   const pool_credential = await pool.query('SELECT 1 FROM system_provider_credentials WHERE scope = 1 AND account_id IS NULL');
   if (pool_credential.rowCount === 0 && !options.platformCredentialMissing) {
+    const unhealthy = options.platformCredentialUnhealthy ? UNHEALTHY_CREDENTIAL : { consecutiveFailures: 0, lastError: null };
     await pool.query(
-      `INSERT INTO system_provider_credentials (account_id, provider_id, scope, credentials, key_last4, is_active)
-       VALUES (NULL, $1, 1, $2, $3, true)`,
-      [providerId, encryptSecret(options.vultrApiKey, options.credentialsEncryptionKey), options.vultrApiKey.slice(-4)],
+      `INSERT INTO system_provider_credentials (account_id, provider_id, scope, credentials, key_last4, is_active, consecutive_failures, last_error)
+       VALUES (NULL, $1, 1, $2, $3, true, $4, $5)`,
+      [
+        providerId,
+        encryptSecret(options.vultrApiKey, options.credentialsEncryptionKey),
+        options.vultrApiKey.slice(-4),
+        unhealthy.consecutiveFailures,
+        unhealthy.lastError,
+      ],
     );
   }
 

@@ -33,9 +33,26 @@ export const FAULTS = {
   vultr_unreachable: 'the Vultr API cannot be reached (the stack does not start its Vultr emulator)',
   stripe_unreachable: 'the Stripe API cannot be reached (the stack does not start its Stripe emulator)',
   stripe_webhook_not_delivered: 'the Stripe webhook endpoint is registered with a mistyped path: every delivery gets a 404',
+  stripe_webhook_wrong_url: 'the Stripe webhook endpoint is registered with a URL elsewhere that accepts the deliveries: they succeed there and never reach this stack',
+  billing_today_shows_month_to_date: "the Billing page's Today figure shows the month-to-date spend in its text (its data-usd stays right)",
+  spend_today_31_days: "live spend's today figure is the run-rate ÷ 31 instead of ÷ 30",
+  cost_cap_max_wrong: "the Brief Card cost-cap bar's aria-valuemax is 100 (a percent scale) instead of the brief's budget cap",
+  usage_record_price_wrong: 'the usage record is written with the hourly price of the next instance type up',
+  usage_record_unmetered: 'the usage record is written with metered_at at the epoch instead of now',
+  slow_provisioning: 'the worker waits 5 s before it starts a provisioning job',
+  risk_badge_text_wrong: 'the risk badge reads "High risk" for a plan whose severity is low',
+  cost_lines_do_not_add_up: "the plan's cost line amounts are priced at 730 h while the total uses 720 h",
+  vultr_tag_missing: 'the worker creates Vultr instances without the account:<id> tag',
+  credential_unhealthy: 'the seed registers the platform-pool credential with 5 consecutive failures and a last error',
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
+
+/** Faults that live in the browser: the server names the active ones in the page's HTML shell. */
+export const PAGE_FAULTS = ['billing_today_shows_month_to_date', 'cost_cap_max_wrong', 'risk_badge_text_wrong'] as const satisfies readonly FaultName[];
+
+/** How long the `slow_provisioning` fault holds a provisioning job before it starts. */
+export const SLOW_PROVISIONING_DELAY_MS = 5_000;
 
 export function isFaultName(name: string): name is FaultName {
   return Object.prototype.hasOwnProperty.call(FAULTS, name);

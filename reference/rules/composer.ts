@@ -25,6 +25,8 @@ export type ComposeOptions = {
   catalog?: Catalog;
   collapse?: CollapseMode;
   hoursPerMonth?: number;
+  /** Self-test fault `cost_lines_do_not_add_up` (rules/cost.ts). */
+  costLineHoursPerMonth?: number;
   riskWrong?: boolean;
   costLineName?: CostLineName;
 };
@@ -134,7 +136,11 @@ export function composePlan(brief: Brief, options: ComposeOptions): Plan {
   const computeOnly = brief.components.length === 1 && brief.components[0] === 'compute';
   const composed = computeOnly ? composeComputeOnly(brief, catalog) : composeComponents(brief, catalog);
   const { nodes, step_collapse } = collapseSteps(composed.nodes, options.collapse ?? 'normal');
-  const cost = estimateCost(composed.resources, { hoursPerMonth: options.hoursPerMonth ?? HOURS_PER_MONTH, lineName: options.costLineName });
+  const cost = estimateCost(composed.resources, {
+    hoursPerMonth: options.hoursPerMonth ?? HOURS_PER_MONTH,
+    lineName: options.costLineName,
+    lineHoursPerMonth: options.costLineHoursPerMonth,
+  });
   const risk = assessRisk(
     {
       publicExposure: brief.components.includes('compute') && publicExposure(brief),

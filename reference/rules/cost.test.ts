@@ -28,6 +28,12 @@ describe('cost estimate', () => {
     expect(estimate.monthly_usd).toBe(28.08);
   });
 
+  it('prices the lines at other hours than the total under the cost_lines_do_not_add_up fault', () => {
+    const estimate = estimateCost([{ region_code: 'us-east-1', instance_type_code: 'vc2-1c-1gb', hourly_price: 0.007, count: 1 }], { lineHoursPerMonth: HOURS_PER_MONTH_730 });
+    expect(estimate.monthly_usd).toBe(5.04);
+    expect(estimate.lines.map((line) => line.monthly_usd)).toEqual([5.11]);
+  });
+
   it('rounds to cents without float noise', () => {
     expect(monthlyCost(0.036, 1)).toBe(25.92);
     expect(roundCents(1.005)).toBe(1.01);

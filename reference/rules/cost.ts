@@ -22,8 +22,16 @@ export function monthlyCost(hourlyPrice: number, count: number, hoursPerMonth = 
   return roundCents(hourlyPrice * hoursPerMonth * count);
 }
 
-export function estimateCost(resources: CostResource[], options: { hoursPerMonth?: number; lineName?: CostLineName } = {}): CostEstimate {
+export type CostOptions = {
+  hoursPerMonth?: number;
+  lineName?: CostLineName;
+  /** Self-test fault `cost_lines_do_not_add_up`: the lines priced at other hours than the total. */
+  lineHoursPerMonth?: number;
+};
+
+export function estimateCost(resources: CostResource[], options: CostOptions = {}): CostEstimate {
   const hours = options.hoursPerMonth ?? HOURS_PER_MONTH;
+  const lineHours = options.lineHoursPerMonth ?? hours;
   const grouped = new Map<string, CostResource>();
   for (const r of resources) {
     const type = options.lineName === 'display_name' ? (r.instance_type_name ?? r.instance_type_code) : r.instance_type_code;
@@ -34,10 +42,10 @@ export function estimateCost(resources: CostResource[], options: { hoursPerMonth
   }
   const lines = [...grouped.entries()].map(([name, r]) => ({
     name,
-    monthly_usd: monthlyCost(r.hourly_price, r.count, hours),
+    monthly_usd: monthlyCost(r.hourly_price, r.count, lineHours),
     hourly_price: r.hourly_price,
     count: r.count,
   }));
-  const total = roundCents(lines.reduce((sum, line) => sum + line.monthly_usd, 0));
+  const total = roundCents([...grouped.values()].reduce((sum, r) => sum + monthlyCost(r.hourly_price, r.count, hours), 0));
   return { monthly_usd: total, hours_per_month: hours, lines };
 }

@@ -38,6 +38,11 @@ describe('live spend', () => {
     expect(liveSpend([row('a', 'running', '2026-06-01T00:00:00Z')], now).month_to_date_usd).toBe(0);
   });
 
+  it('shares the run-rate over 31 days under the spend_today_31_days fault, the run-rate unchanged', () => {
+    const spend = liveSpend([row('a', 'running', '2026-05-17T10:00:00Z')], now, { daysPerMonth: 31 });
+    expect(spend).toMatchObject({ monthly_run_rate_usd: 5.04, today_usd: 0.1626 });
+  });
+
   it('aggregates at 730 h under the live_spend_730h fault', () => {
     expect(liveSpend([row('a', 'running', '2026-05-17T10:00:00Z')], now, { hoursPerMonth: HOURS_PER_MONTH_730 }).monthly_run_rate_usd).toBe(5.11);
   });

@@ -30,8 +30,15 @@ export function startOfMonthUtc(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
-export function liveSpend(rows: UsageRow[], now: Date, options: { hoursPerMonth?: number } = {}): LiveSpend {
+export type SpendOptions = {
+  hoursPerMonth?: number;
+  /** What today's share divides the run-rate by; only the self-test fault `spend_today_31_days` changes it. */
+  daysPerMonth?: number;
+};
+
+export function liveSpend(rows: UsageRow[], now: Date, options: SpendOptions = {}): LiveSpend {
   const hours = options.hoursPerMonth ?? HOURS_PER_MONTH;
+  const days = options.daysPerMonth ?? DAYS_PER_MONTH;
   const running = runningRecords(rows);
   const runRate = roundCents(running.reduce((sum, row) => sum + row.hourly_price * hours, 0));
   const monthStart = startOfMonthUtc(now).getTime();
@@ -43,7 +50,7 @@ export function liveSpend(rows: UsageRow[], now: Date, options: { hoursPerMonth?
   return {
     monthly_run_rate_usd: runRate,
     // Four places: a daily share of a few dollars rounded to cents would drift from run-rate ÷ 30.
-    today_usd: Math.round((runRate / DAYS_PER_MONTH) * 10_000) / 10_000,
+    today_usd: Math.round((runRate / days) * 10_000) / 10_000,
     month_to_date_usd: roundCents(monthToDate),
   };
 }

@@ -10,7 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type pg from 'pg';
 import type Stripe from 'stripe';
 import { workerProbeUrl, type StackConfig } from '../lib/config';
-import { hasFault } from '../lib/faults';
+import { hasFault, PAGE_FAULTS } from '../lib/faults';
 import { hasVariant, VARIANTS, type VariantName, type Variants } from '../lib/variants';
 import type { RouteContext } from './context';
 import { ApiError, errorBody, errorHandler, type ErrorStyle } from './http/errors';
@@ -94,6 +94,8 @@ function backendLogPath(deps: AppDeps, variants: Variants): string | null {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const variants = deps.variants ?? hasVariant;
   const activeVariants = (Object.keys(VARIANTS) as VariantName[]).filter((name) => variants(name));
+  const faults = deps.faults ?? hasFault;
+  const pageFaults = PAGE_FAULTS.filter((name) => faults(name));
   const errorStyle: ErrorStyle = variants('errors_flat') ? 'flat' : 'nested';
   const log = backendLog(deps, variants);
   const ownsHub = !deps.missionEvents;
@@ -102,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     pool: deps.pool,
     queue: deps.queue,
     stripe: deps.stripe,
-    faults: deps.faults ?? hasFault,
+    faults,
     variants,
     errorStyle,
     workerHealthy: deps.workerHealthy ?? workerHealthCheck(workerProbeUrl(deps.config.workerHealthUrl)),
@@ -138,7 +140,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler(errorHandler((request, error) => log.bug(request, error), errorStyle));
   app.setNotFoundHandler((request, reply) => {
-    if (isPageRequest(request)) return sendShell(reply, webDist, activeVariants);
+    if (isPageRequest(request)) return sendShell(reply, webDist, activeVariants, pageFaults);
     return reply
       .status(404)
       .send(errorBody(new ApiError(404, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`), errorStyle));
@@ -165,6 +167,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
-  if (webUiAvailable(webDist)) await registerWebUi(app, webDist, activeVariants);
+  if (webUiAvailable(webDist)) await registerWebUi(app, webDist, activeVariants, pageFaults);
   return app;
 }

@@ -280,6 +280,15 @@ describe('variants in the API server', () => {
       expect((await app.inject({ method: 'GET', url: '/assets/app.js' })).body).toBe('console.log(1);');
     });
 
+    it('names the page faults in a meta tag of their own, and only the page faults', async () => {
+      const app = await h.app({ faults: ['cost_cap_max_wrong', 'cost_730h'], webDistDir: webDist() });
+      for (const url of ['/', '/new', '/index.html']) {
+        const page = await app.inject({ method: 'GET', url });
+        expect(page.statusCode, url).toBe(200);
+        expect(page.body, url).toContain('<meta name="powernode-faults" content="cost_cap_max_wrong" />');
+      }
+    });
+
     it('serves index.html untouched with no variant named', async () => {
       const dist = webDist();
       const app = await h.app({ webDistDir: dist });

@@ -49,7 +49,7 @@ describe('hosted emulators', () => {
   });
 
   it('turns the emulator faults into what starts, VULTR_FAULTS and the webhook URL; no fault changes nothing', () => {
-    const config = { baseUrl: 'http://127.0.0.1:4181' };
+    const config = { baseUrl: 'http://127.0.0.1:4181', stripeApiBase: 'http://127.0.0.1:4183' };
     expect(emulatorPlan([], {}, config)).toEqual({
       vultr: true,
       stripe: true,
@@ -59,6 +59,7 @@ describe('hosted emulators', () => {
     expect(emulatorPlan(['vultr_unreachable', 'stripe_unreachable'], {}, config)).toMatchObject({ vultr: false, stripe: false });
     expect(emulatorPlan(['instance_never_running', 'vultr_rate_limited'], { VULTR_FAULTS: 'never_running' }, config).vultrFaults).toBe('never_running,rate_limited');
     expect(emulatorPlan(['stripe_webhook_not_delivered'], { STRIPE_WEBHOOK_URL: 'http://127.0.0.1:9/hook/' }, config).stripeWebhookUrl).toBe('http://127.0.0.1:9/hooks');
+    expect(emulatorPlan(['stripe_webhook_wrong_url'], {}, config).stripeWebhookUrl).toBe('http://127.0.0.1:4183/__emulator/webhook-sink');
   });
 
   it('mistypes a webhook URL by one letter, keeping host and query', () => {

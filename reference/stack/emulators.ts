@@ -12,7 +12,7 @@ import { portOf, type StackConfig } from '../lib/config';
 import type { FaultName } from '../lib/faults';
 import { readConfig as readVultrConfig } from '../emulators/vultr/config';
 import { startVultrEmulator } from '../emulators/vultr/server';
-import { startStripeEmulator, type StripeEmulatorOptions } from '../emulators/stripe/server';
+import { startStripeEmulator, WEBHOOK_SINK_PATH, type StripeEmulatorOptions } from '../emulators/stripe/server';
 
 export type HostedEmulator = { name: string; url: string; close(): Promise<void> };
 
@@ -46,7 +46,7 @@ export function stripeOptions(config: StackConfig, env: NodeJS.ProcessEnv, stack
  */
 export type EmulatorPlan = { vultr: boolean; stripe: boolean; vultrFaults: string; stripeWebhookUrl: string };
 
-export function emulatorPlan(faults: readonly FaultName[], env: NodeJS.ProcessEnv, config: Pick<StackConfig, 'baseUrl'>): EmulatorPlan {
+export function emulatorPlan(faults: readonly FaultName[], env: NodeJS.ProcessEnv, config: Pick<StackConfig, 'baseUrl' | 'stripeApiBase'>): EmulatorPlan {
   const vultrFaults = new Set((env.VULTR_FAULTS ?? '').split(',').map((f) => f.trim()).filter(Boolean));
   if (faults.includes('instance_never_running')) vultrFaults.add('never_running');
   if (faults.includes('vultr_rate_limited')) vultrFaults.add('rate_limited');
@@ -55,8 +55,17 @@ export function emulatorPlan(faults: readonly FaultName[], env: NodeJS.ProcessEn
     vultr: !faults.includes('vultr_unreachable'),
     stripe: !faults.includes('stripe_unreachable'),
     vultrFaults: [...vultrFaults].join(','),
-    stripeWebhookUrl: faults.includes('stripe_webhook_not_delivered') ? misroutedWebhookUrl(webhookUrl) : webhookUrl,
+    stripeWebhookUrl: faults.includes('stripe_webhook_not_delivered')
+      ? misroutedWebhookUrl(webhookUrl)
+      : faults.includes('stripe_webhook_wrong_url')
+        ? elsewhereWebhookUrl(config.stripeApiBase)
+        : webhookUrl,
   };
+}
+
+/** An endpoint registered for somewhere else that accepts every delivery: the Stripe emulator's own sink. */
+export function elsewhereWebhookUrl(stripeApiBase: string): string {
+  return `${new URL(stripeApiBase).origin}${WEBHOOK_SINK_PATH}`;
 }
 
 /** The endpoint as an operator might mistype it in the Stripe dashboard: one letter too many. */

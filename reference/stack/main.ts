@@ -27,7 +27,7 @@ const CHILD_STOP_GRACE_MS = 5_000;
 /** Node flags of the API server and worker (stack traces through the bundles' source maps). */
 const CHILD_NODE_ARGS = ['--enable-source-maps'];
 /** Faults that change what migrate/seed write: they only bite on a database created with them. */
-const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits', 'ai_quota_exhausted'];
+const DATABASE_FAULTS: FaultName[] = ['pending_migration', 'stale_plan_limits', 'ai_quota_exhausted', 'platform_credential_missing', 'credential_unhealthy'];
 /** Variants that change the schema: like the database faults, they only bite on a new database. */
 const DATABASE_VARIANTS: VariantName[] = ['cloud_id_in_config'];
 
@@ -204,6 +204,7 @@ async function prepareDatabase(config: StackConfig, { faults, variants }: Switch
       stalePlanLimits: faults.includes('stale_plan_limits'),
       aiQuotaExhausted: faults.includes('ai_quota_exhausted'),
       platformCredentialMissing: faults.includes('platform_credential_missing'),
+      platformCredentialUnhealthy: faults.includes('credential_unhealthy'),
     });
   };
   const queues = async () => {

@@ -361,6 +361,47 @@ describe('provisionMission fault switches', () => {
     expect((await usageRecordsOf(accountId)).map((r) => r.status)).toEqual(['rolled_up']);
   });
 
+  it('usage_record_price_wrong: the record carries the next dearer type\'s hourly price', async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN);
+
+    await provisionMission(deps({}, ['usage_record_price_wrong']), job);
+
+    expect((await usageRecordsOf(accountId)).map((r) => r.hourly_price)).toEqual([0.018]);
+  });
+
+  it('usage_record_unmetered: the record is metered at the epoch', async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN);
+
+    await provisionMission(deps({}, ['usage_record_unmetered']), job);
+
+    expect((await usageRecordsOf(accountId)).map((r) => (r.metered_at as Date).getTime())).toEqual([0]);
+  });
+
+  it('vultr_tag_missing: the instance is created without the account tag', async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN);
+
+    await provisionMission(deps({}, ['vultr_tag_missing']), job);
+
+    const [instance] = await instancesOf(job.mission_id);
+    const onVultr = await new ProCloudProvider({ baseUrl: vultr.url, apiKey: PLATFORM_KEY }).getInstance(instance.provider_instance_id);
+    expect(onVultr.tags).toEqual(['powernode', `mission:${job.mission_id}`]);
+  });
+
+  it('slow_provisioning: the job waits before it starts; a stop during the wait creates nothing', async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN);
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(new Error('worker stopping')), 200);
+
+    const outcome = await provisionMission(deps({}, ['slow_provisioning'], stop.signal), job);
+
+    expect(outcome).toMatchObject({ outcome: 'failed', error_code: 'worker_stopped' });
+    expect(await instancesOf(job.mission_id)).toEqual([]);
+  });
+
   it('credentials_fail_open: a 401 still marks the instance running and bills it', async () => {
     const accountId = await createAccount();
     const credentialId = await accountCredential(accountId, 'vk_not_a_real_key_0002');

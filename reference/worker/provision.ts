@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { decryptSecret } from '../lib/crypto';
 import { publishMissionEvent } from '../lib/events';
 import { cloudIdSql } from '../db/node-instances';
-import { hasFault, type FaultName } from '../lib/faults';
+import { hasFault, SLOW_PROVISIONING_DELAY_MS, type FaultName } from '../lib/faults';
 import { hasVariant, type Variants } from '../lib/variants';
 import type { ProvisionJob } from '../lib/queue';
 import { createsInstances } from '../rules/composer';
@@ -151,6 +151,7 @@ export async function provisionMission(deps: ProvisionDeps, job: ProvisionJob): 
     await pool.query<{ count: number }>('SELECT count(*)::int AS count FROM system_node_instances WHERE mission_id = $1', [mission.id])
   ).rows[0]!.count;
   try {
+    if (faults('slow_provisioning')) await sleep(SLOW_PROVISIONING_DELAY_MS, deps.signal);
     if (steps.length === 0) throw new MissionFailure('plan_invalid', 'the approved mission has no steps to execute');
     // Public Powernode (paywall_in_chat) runs QuotaGuard here, before any step, instead of on approve.
     if (variants('paywall_in_chat') && !faults('quota_guard_disabled') && !faults('quota_after_vultr')) {
@@ -277,7 +278,7 @@ async function provisionInstance(ctx: InstanceContext): Promise<string> {
       os_id: DEFAULT_OS_ID,
       label: name,
       hostname: name,
-      tags: ['powernode', `account:${mission.account_id}`, `mission:${mission.id}`],
+      tags: faults('vultr_tag_missing') ? ['powernode', `mission:${mission.id}`] : ['powernode', `account:${mission.account_id}`, `mission:${mission.id}`],
     });
   } catch (error) {
     if (error instanceof VultrAuthError) {
@@ -394,11 +395,21 @@ async function markRunning(
     );
     if (updated.rowCount === 0) return false;
     if (faults('usage_record_missing')) return true;
+    // The self-test's price fault takes the account's next dearer instance type (or keeps the price when none is).
+    const price = faults('usage_record_price_wrong')
+      ? `COALESCE((SELECT min(hourly_price) FROM system_provider_instance_types WHERE account_id = $1 AND hourly_price > $4::numeric), $4::numeric)`
+      : '$4::numeric';
     await client.query(
       `INSERT INTO billing_provisioning_usage_records (account_id, node_instance_id, event, status, hourly_price, metered_at)
-       VALUES ($1, $2, 'running', $3, $4, now())
+       VALUES ($1, $2, 'running', $3, ${price}, COALESCE($5::timestamptz, now()))
        ON CONFLICT (node_instance_id, event) DO NOTHING`,
-      [accountId, instanceId, faults('usage_record_rolled_up') ? 'rolled_up' : 'pending', type.hourly_price],
+      [
+        accountId,
+        instanceId,
+        faults('usage_record_rolled_up') ? 'rolled_up' : 'pending',
+        type.hourly_price,
+        faults('usage_record_unmetered') ? new Date(0) : null,
+      ],
     );
     return true;
   });

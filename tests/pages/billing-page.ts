@@ -40,6 +40,14 @@ export class BillingPage {
   async todayUsd(): Promise<number> {
     return usdOf(this.todaySpend);
   }
+
+  /** What the tracker shows a person (each figure's text) beside its machine-readable twin (`data-usd`). */
+  async shownSpend(): Promise<{ monthlyText: string | null; monthlyUsd: string | null; todayText: string | null; todayUsd: string | null }> {
+    const read = async (figure: Locator) =>
+      (await figure.count()) === 0 ? { text: null, usd: null } : { text: (await figure.first().innerText()).trim(), usd: await figure.first().getAttribute('data-usd') };
+    const [monthly, today] = [await read(this.monthlySpend), await read(this.todaySpend)];
+    return { monthlyText: monthly.text, monthlyUsd: monthly.usd, todayText: today.text, todayUsd: today.usd };
+  }
 }
 
 export async function usdOf(locator: Locator, attribute = 'data-usd'): Promise<number> {

@@ -53,6 +53,11 @@ export class PlanReview {
     return this.root.getByTestId('provisioning-reject-btn');
   }
 
+  /** Each cost line as a person reads it, e.g. "us-east-1 vc2-1c-1gb $5.04/mo". */
+  async costLineTexts(): Promise<string[]> {
+    return (await this.costLines.allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+  }
+
   async stepSkills(): Promise<string[]> {
     return this.stepItems.evaluateAll((elements) => elements.map((e) => e.getAttribute('data-skill') ?? ''));
   }

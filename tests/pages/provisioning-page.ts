@@ -7,8 +7,8 @@ import { usdOf } from './billing-page';
 export const BRIEF_KEYS = ['intent', 'use_case', 'scale', 'regions', 'budget_cap_usd_monthly'] as const;
 export type BriefKey = (typeof BRIEF_KEYS)[number];
 
-/** What the page's own Approve call got back, and which mission it approved. */
-export type Approval = { missionId: string; status: number; errorCode: string | null; requestedAt: Date };
+/** What the page's own Approve call got back, and which mission it approved; `requestedAt` is the click. */
+export type Approval = { missionId: string; status: number; errorCode: string | null; requestedAt: Date; answeredAt: Date };
 
 export type ProvisioningPageOptions = {
   route: string;
@@ -124,9 +124,10 @@ export class ProvisioningPage {
       const answered = this.page.waitForResponse((r) => r.request().method() === 'POST' && APPROVE_PATH.test(new URL(r.url()).pathname));
       await this.plan.approveButton.click();
       const response = await answered;
+      const answeredAt = new Date();
       const [, missionId] = APPROVE_PATH.exec(new URL(response.url()).pathname) ?? [];
       if (!missionId) throw new Error(`the Approve call went to ${new URL(response.url()).pathname}, not to a mission's approve path`);
-      return { missionId: decodeURIComponent(missionId), status: response.status(), errorCode: await errorCodeOf(response), requestedAt };
+      return { missionId: decodeURIComponent(missionId), status: response.status(), errorCode: await errorCodeOf(response), requestedAt, answeredAt };
     });
   }
 

@@ -505,6 +505,40 @@ describe('Stripe emulator: events by delivery outcome', () => {
   });
 });
 
+describe('Stripe emulator: webhook endpoints', () => {
+  it('lists the endpoint it delivers to, with its URL, status and events, as GET /v1/webhook_endpoints does', async () => {
+    const emulator = await startTestEmulator({ webhookUrl: 'http://127.0.0.1:9/api/v1/billing/stripe/webhook' });
+    try {
+      const stripe = stripeClient(emulator);
+      const list = await stripe.webhookEndpoints.list({ limit: 10 });
+      expect(list.data).toHaveLength(1);
+      const [endpoint] = list.data;
+      expect(endpoint).toMatchObject({
+        object: 'webhook_endpoint',
+        url: 'http://127.0.0.1:9/api/v1/billing/stripe/webhook',
+        status: 'enabled',
+        livemode: false,
+      });
+      expect(endpoint?.enabled_events).toContain('checkout.session.completed');
+      expect(await stripe.webhookEndpoints.retrieve(endpoint!.id)).toMatchObject({ id: endpoint!.id, url: endpoint!.url });
+      expect((await caught(stripe.webhookEndpoints.retrieve('we_missing'))).statusCode).toBe(404);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('lists none without a webhook URL, and its sink accepts any delivery', async () => {
+    const emulator = await startTestEmulator();
+    try {
+      expect((await stripeClient(emulator).webhookEndpoints.list()).data).toEqual([]);
+      const sink = await fetch(`${emulator.url}/__emulator/webhook-sink`, { method: 'POST', body: '{"id":"evt_1"}' });
+      expect(sink.status).toBe(200);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
 describe('Stripe emulator state file', () => {
   it('keeps customers and subscriptions across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stripe-emulator-'));

@@ -15,11 +15,18 @@ import { CheckoutSessions } from './checkout-sessions';
 import { Customers } from './customers';
 import { StripeError, unrecognizedUrl } from './errors';
 import { Events } from './events';
-import { API_VERSION, newId } from './objects';
+import { API_VERSION, newId, unixNow } from './objects';
 import { checkOptions, type StripeEmulatorOptions } from './options';
 import { findObject, loadState, seed, StatePersister } from './store';
 import { Subscriptions } from './subscriptions';
-import { DEFAULT_RETRY_DELAYS_MS, WebhookDispatcher } from './webhooks';
+import { WebhookEndpoints } from './webhook-endpoints';
+import { DEFAULT_RETRY_DELAYS_MS, DEFAULT_WEBHOOK_EVENTS, WebhookDispatcher } from './webhooks';
+
+/**
+ * Answers 200 to any POST and keeps nothing: a webhook URL that accepts Stripe's deliveries but is
+ * not the stack's (the self-test's `stripe_webhook_wrong_url` points the endpoint here).
+ */
+export const WEBHOOK_SINK_PATH = '/__emulator/webhook-sink';
 
 export type { StripeEmulatorOptions } from './options';
 
@@ -53,6 +60,9 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
       })
     : undefined;
   const events = new Events(state, { changed: () => persister.schedule(), emitted: (event) => dispatcher?.send(event) });
+  const endpoints = new WebhookEndpoints(
+    options.webhookUrl ? [{ url: options.webhookUrl, events: options.webhookEvents ?? DEFAULT_WEBHOOK_EVENTS, created: unixNow() }] : [],
+  );
   const catalogue = new Catalogue(state);
   const subscriptions = new Subscriptions(state, events);
   const customers = new Customers(state, events, subscriptions);
@@ -82,6 +92,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     { method: 'DELETE', pattern: /^\/v1\/subscriptions\/([^/]+)$/, run: ([id = ''], p, c) => subscriptions.cancel(id, p, c) },
     { method: 'GET', pattern: /^\/v1\/events$/, run: (_ids, p) => events.list(p) },
     { method: 'GET', pattern: /^\/v1\/events\/([^/]+)$/, run: ([id = '']) => events.get(id) },
+    { method: 'GET', pattern: /^\/v1\/webhook_endpoints$/, run: (_ids, p) => endpoints.list(p) },
+    { method: 'GET', pattern: /^\/v1\/webhook_endpoints\/([^/]+)$/, run: ([id = '']) => endpoints.get(id) },
   ];
   const api = new StripeApi({
     routes,
@@ -115,6 +127,10 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
 
   async function route(req: IncomingMessage, method: string, url: URL, requestId: string): Promise<Reply> {
     const path = url.pathname;
+    if (path === WEBHOOK_SINK_PATH && method === 'POST') {
+      req.resume();
+      return { status: 200, body: { received: true } };
+    }
     if (path.startsWith('/__emulator/')) return internal(method, path, url.searchParams);
     const asset = assets.serve(method, path);
     if (asset) return asset;

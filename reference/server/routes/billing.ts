@@ -8,7 +8,7 @@ import { ApiError, validationFailed } from '../http/errors';
 import { ok } from '../http/reply';
 import { checkoutBody, checkoutSessionParams } from '../http/schemas';
 import { confirmCheckoutSession, createCheckoutSession, handleStripeEvent, type CheckoutDeps } from '../services/checkout';
-import { spendHours } from '../services/faults';
+import { spendOptions } from '../services/faults';
 import { chatRoute } from '../../lib/variants';
 import { currentPlan } from '../services/plans';
 import { accountSpend, rollUpUsage } from '../services/usage';
@@ -70,7 +70,7 @@ export function registerBillingRoutes(api: FastifyInstance, ctx: RouteContext): 
 
   api.get('/billing/spend', { onRequest: auth }, async (request) => {
     if (ctx.faults('billing_page_500')) throw new Error('billing_page_500 fault: the spend endpoint fails');
-    const spend = await accountSpend(ctx.pool, authOf(request).accountId, ctx.now(), spendHours(ctx.faults, ctx.variants));
+    const spend = await accountSpend(ctx.pool, authOf(request).accountId, ctx.now(), spendOptions(ctx.faults, ctx.variants));
     return ok({ ...spend, source: 'usage_records' });
   });
 

@@ -101,7 +101,7 @@ export type ApproveDeps = {
 async function quotaCheck(client: pg.PoolClient, deps: ApproveDeps, accountId: string, plan: Plan): Promise<void> {
   const { plan: saasPlan } = await currentPlan(client, accountId);
   const count = await activeInstanceCount(client, accountId);
-  const spend = await accountSpend(client, accountId, deps.now(), spendHours(deps.faults, deps.variants));
+  const spend = await accountSpend(client, accountId, deps.now(), { hoursPerMonth: spendHours(deps.faults, deps.variants) });
   const decision = checkQuota(
     { slug: saasPlan.slug, name: saasPlan.name, limits: saasPlan.limits },
     { node_instance_count: count, monthly_provisioning_usd: spend.monthly_run_rate_usd },

@@ -1,13 +1,13 @@
 /** Live usage read straight from the tables QuotaGuard and the spend tracker share. */
-import { liveSpend, type LiveSpend, type UsageRow } from '../../rules/spend';
+import { liveSpend, type LiveSpend, type SpendOptions, type UsageRow } from '../../rules/spend';
 import type { Db } from './db';
 
-export async function accountSpend(db: Db, accountId: string, now: Date, hoursPerMonth: number): Promise<LiveSpend> {
+export async function accountSpend(db: Db, accountId: string, now: Date, options: SpendOptions): Promise<LiveSpend> {
   const { rows } = await db.query<UsageRow>(
     `SELECT node_instance_id, event, hourly_price, metered_at FROM billing_provisioning_usage_records WHERE account_id = $1`,
     [accountId],
   );
-  return liveSpend(rows, now, { hoursPerMonth });
+  return liveSpend(rows, now, options);
 }
 
 /** Instances that count against the plan: everything not terminated or failed. */

@@ -1,5 +1,6 @@
 import { BRIEF_FIELDS, briefRawValue, costCapText, displayBriefValue, toNumber } from '../format';
 import type { Brief, Spend } from '../types';
+import { hasPageFault } from '../faults';
 import { hasVariant } from '../variants';
 
 type Props = { brief: Brief | null; missing: string[]; spend: Spend | null; spendError: string | null };
@@ -61,7 +62,7 @@ function CostCap({ cap, spend, spendError }: { cap: number; spend: Spend | null;
         role="progressbar"
         aria-labelledby="cost-cap-label"
         aria-valuemin={0}
-        aria-valuemax={cap}
+        aria-valuemax={hasPageFault('cost_cap_max_wrong') ? 100 : cap}
         // Always two decimals ("5.04", "0.00"): the attribute mirrors the spend endpoint to the cent.
         aria-valuenow={runRate.toFixed(2) as unknown as number}
         aria-valuetext={costCapText(runRate, cap)}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { collapseNote, perMonth, riskText, toNumber } from '../format';
+import { hasPageFault } from '../faults';
 import { layoutPlan } from '../topology';
 import type { Mission, MissionPlan } from '../types';
 
@@ -175,7 +176,7 @@ function PlanDetails({ plan }: { plan: MissionPlan }) {
         <section className="plan-section" aria-labelledby="plan-risk-title">
           <h3 id="plan-risk-title">Risk</h3>
           <p className={`risk risk-${plan.risk.severity}`} data-testid="provisioning-risk" data-severity={plan.risk.severity}>
-            {riskText(plan.risk.severity, plan.risk.score)}
+            {riskText(hasPageFault('risk_badge_text_wrong') ? 'high' : plan.risk.severity, plan.risk.score)}
           </p>
           {plan.risk.factors && plan.risk.factors.length > 0 && (
             <ul className="risk-factors muted small">

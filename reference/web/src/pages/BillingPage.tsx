@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorMessage } from '../api';
 import { dollarsCompact, perMonth, spendSourceText, toNumber, usdFine } from '../format';
+import { hasPageFault } from '../faults';
 import { Link } from '../router';
 import type { Spend, Subscription } from '../types';
 
@@ -101,7 +102,7 @@ export function BillingPage() {
   );
 }
 
-function SpendTracker({ spend }: { spend: Spend }) {
+export function SpendTracker({ spend }: { spend: Spend }) {
   const monthly = toNumber(spend.monthly_run_rate_usd);
   const today = toNumber(spend.today_usd);
   const monthToDate = toNumber(spend.month_to_date_usd);
@@ -116,7 +117,7 @@ function SpendTracker({ spend }: { spend: Spend }) {
       <div className="stat">
         <p className="stat-label">Today</p>
         <p className="stat-value" data-testid="live-spend-today" data-usd={usdFine(today)}>
-          ${usdFine(today)}
+          ${usdFine(hasPageFault('billing_today_shows_month_to_date') ? monthToDate : today)}
         </p>
       </div>
       <div className="stat">

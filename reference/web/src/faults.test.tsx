@@ -1,0 +1,61 @@
+/**
+ * The self-test's page faults (web/src/faults.ts), rendered to markup: each changes what a person
+ * reads while the machine-readable twin stays right, and no fault named changes nothing.
+ */
+import { renderToStaticMarkup } from 'react-dom/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BriefCard } from './components/BriefCard';
+import { PlanModal } from './components/PlanModal';
+import { setPageFaultsForTests, type PageFault } from './faults';
+import { SpendTracker } from './pages/BillingPage';
+import type { Mission } from './types';
+
+const SPEND = { monthly_run_rate_usd: 5.04, today_usd: 0.168, month_to_date_usd: 0.01, source: 'usage_records' };
+
+const MISSION: Mission = {
+  id: 'm1',
+  phase: 'plan_review',
+  status: 'plan_ready',
+  brief: { intent: 'Run my Discord bot 24/7', budget_cap_usd_monthly: 10 },
+  plan: {
+    plan_id: 'p1',
+    dag: { step_count: 1, nodes: [{ id: 's1', skill: 'provision_full_stack', depends_on: [] }] },
+    cost_estimate: { monthly_usd: 5.04, lines: [{ name: 'us-east-1 vc2-1c-1gb', monthly_usd: 5.04 }] },
+    risk: { score: 12, severity: 'low' },
+  },
+};
+
+function render(faults: PageFault[]) {
+  setPageFaultsForTests(faults);
+  return {
+    billing: renderToStaticMarkup(<SpendTracker spend={SPEND} />),
+    brief: renderToStaticMarkup(<BriefCard brief={MISSION.brief} missing={[]} spend={SPEND} spendError={null} />),
+    plan: renderToStaticMarkup(<PlanModal mission={MISSION} loading={false} error={null} approving={false} onApprove={() => undefined} onClose={() => undefined} />),
+  };
+}
+
+afterEach(() => setPageFaultsForTests([]));
+
+describe('page faults', () => {
+  it('with none named: Today reads the daily share, the bar is out of the cap, the badge reads Low risk', () => {
+    const page = render([]);
+    expect(page.billing).toContain('data-usd="0.168">$0.168</p>');
+    expect(page.brief).toContain('aria-valuemax="10"');
+    expect(page.brief).toContain('$5.04 of $10/mo');
+    expect(page.plan).toContain('data-severity="low">Low risk · 12</p>');
+  });
+
+  it('billing_today_shows_month_to_date: the text shows month-to-date, data-usd the daily share', () => {
+    expect(render(['billing_today_shows_month_to_date']).billing).toContain('data-usd="0.168">$0.01</p>');
+  });
+
+  it('cost_cap_max_wrong: aria-valuemax is 100, the text still names the cap', () => {
+    const { brief } = render(['cost_cap_max_wrong']);
+    expect(brief).toContain('aria-valuemax="100"');
+    expect(brief).toContain('$5.04 of $10/mo');
+  });
+
+  it('risk_badge_text_wrong: the badge reads High risk while data-severity stays low', () => {
+    expect(render(['risk_badge_text_wrong']).plan).toContain('data-severity="low">High risk · 12</p>');
+  });
+});

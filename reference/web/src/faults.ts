@@ -1,0 +1,31 @@
+/**
+ * The self-test's faults that live in the page (reference/lib/faults.ts PAGE_FAULTS): the server
+ * names the active ones in `<meta name="powernode-faults" content="a,b">`. No tag means none, which
+ * is every run but a self-test's.
+ */
+export type PageFault = 'billing_today_shows_month_to_date' | 'cost_cap_max_wrong' | 'risk_badge_text_wrong';
+
+export const FAULTS_META = 'powernode-faults';
+
+let active: Set<string> | null = null;
+
+function fromDocument(): Set<string> {
+  if (typeof document === 'undefined') return new Set();
+  const content = document.querySelector(`meta[name="${FAULTS_META}"]`)?.getAttribute('content') ?? '';
+  return new Set(
+    content
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
+}
+
+export function hasPageFault(name: PageFault): boolean {
+  active ??= fromDocument();
+  return active.has(name);
+}
+
+/** For tests: the page as if the shell named these faults. */
+export function setPageFaultsForTests(names: readonly PageFault[]): void {
+  active = new Set(names);
+}
