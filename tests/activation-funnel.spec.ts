@@ -80,6 +80,8 @@ test(FUNNEL.test, async ({
     expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
     await expect(provisioning.briefField('intent')).toContainText(/discord bot/i);
     await expect(provisioning.briefField('use_case')).toContainText(/discord bot/i);
+    await expect(provisioning.briefHeading).toHaveText(provisioning.briefFormat.heading);
+    await expect(provisioning.briefField('scale')).toContainText(provisioning.briefFormat.scaleText(brief?.scale ?? {}));
 
     await evidence.attach('step 2: mission brief', brief);
     return { id, openPlan };
@@ -106,7 +108,7 @@ test(FUNNEL.test, async ({
   await test.step(FUNNEL.execute, async () => {
     const statuses = await provisioning.recordStepStatuses();
     const approval = await provisioning.approve();
-    expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
+    expect(approval.accepted, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(true);
     await expect(provisioning.executionPillOf(mission.id)).toBeVisible();
 
     const nodes = await pollFor(() => backend.runningNodeInstances(account.id), 'the NodeInstance is running', config.PROVISION_TIMEOUT_MS);
@@ -138,19 +140,20 @@ test(FUNNEL.test, async ({
     const second = await pollFor(() => backend.newMission(account.id, [mission.id]), 'a mission for the second brief');
     await provisioning.openPlan(openPlan);
     const approval = await provisioning.approve();
-    expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
+    const refusal = await pollFor(() => backend.paywallRefusal(approval), 'the paywall refuses the approve', config.PROVISION_TIMEOUT_MS);
+    expect(refusal, refusal.seen).toMatchObject({ refused: true, code: ERROR_CODES.upgradeRequired });
 
     await expect(provisioning.upgradeCard).toBeVisible();
     await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
-    await expect(provisioning.upgradeCard).toContainText(UI_TEXTS.freePlan);
-    await expect(provisioning.upgradeCard).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
+    await expect(provisioning.paywallCopy).toContainText(UI_TEXTS.freePlan);
+    await expect(provisioning.paywallCopy).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
     await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
 
     expect(await backend.nodeInstances(account.id), 'still one NodeInstance').toHaveLength(1);
     const atVultr = await cloud.instancesOfAccount(account.id);
     expect(atVultr, 'still one instance at Vultr for the account').toHaveLength(1);
-    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, vultrInstances: atVultr });
+    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, refusal, vultrInstances: atVultr });
   });
 
   await test.step(FUNNEL.spend, async () => {
