@@ -76,8 +76,12 @@ describe('parseConfig', () => {
     expect(problemsOf({ PAYWALL_SOURCE: '402' })[0]).toBe('PAYWALL_SOURCE: expects approve_402 or chat');
   });
 
-  it("refuses a worker command that still holds the profile file's placeholder", () => {
-    expect(problemsOf({ WORKER_STATE_COMMAND: 'ssh <FILL IN: worker host> rails runner x' })[0]).toMatch(/^WORKER_STATE_COMMAND: still holds/);
+  it("refuses any value that still holds the profile file's placeholder, never echoing it", () => {
+    const problems = problemsOf({ WORKER_STATE_COMMAND: 'ssh <FILL IN: worker host> rails runner x', VULTR_API_KEY: '<FILL IN: the key>' });
+    expect(problems).toEqual([
+      "VULTR_API_KEY: still holds the profile file's <FILL IN …> placeholder: replace it (see profiles/powernode-core.env)",
+      "WORKER_STATE_COMMAND: still holds the profile file's <FILL IN …> placeholder: replace it (see profiles/powernode-core.env)",
+    ]);
   });
 
   it('refuses a live Stripe key, naming the variable and never the value', () => {

@@ -88,7 +88,7 @@ const chromiumArgs = z.string().transform((value, ctx) => {
   return args;
 });
 
-/** Marks a value in a profile file that the operator must fill in before a run. */
+/** Marks a value in a profile file that the operator must fill in before a run; the suite refuses to run while one is left. */
 export const PLACEHOLDER = '<FILL IN';
 
 export const PROFILE_NAMES = ['runbook', 'powernode-core'] as const;
@@ -156,7 +156,7 @@ const schema = z.object({
   INTERNAL_API_TOKEN: z.string().min(8, 'expects the internal API token (8+ characters)').prefault('m1_internal_reference_token'),
   BACKEND_LOG_COMMAND: z.string().prefault(''),
   BACKEND_LOG_FILE: z.string().prefault('.stack/logs/backend.log'),
-  WORKER_STATE_COMMAND: z.string().refine((v) => !v.includes(PLACEHOLDER), `still holds the profile's ${PLACEHOLDER} placeholder: replace it with the command for your worker (see profiles/powernode-core.env)`).prefault(''),
+  WORKER_STATE_COMMAND: z.string().prefault(''),
 
   // --- safety switches
   ALLOW_REMOTE_TARGET: flag.prefault('0'),
@@ -260,13 +260,16 @@ export class ConfigError extends Error {
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const input: Record<string, string> = { ...profileDefaults(env.TARGET_PROFILE) };
+  const unfilled: string[] = [];
   for (const key of CONFIG_KEYS) {
     const value = env[key];
-    if (value !== undefined && value !== '') input[key] = value;
+    if (value?.includes(PLACEHOLDER)) unfilled.push(`${key}: still holds the profile file's ${PLACEHOLDER} …> placeholder: replace it (see profiles/powernode-core.env)`);
+    else if (value !== undefined && value !== '') input[key] = value;
   }
   const result = schema.safeParse(input);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`));
+  if (!result.success || unfilled.length > 0) {
+    const issues = result.success ? [] : result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`);
+    throw new ConfigError([...unfilled, ...issues]);
   }
   const raw = result.data;
   const problems = consentProblems(raw);
