@@ -14,7 +14,7 @@ import { ERROR_ENVELOPES } from './errors';
 import { journaldEntries, LOG_FORMATS } from './log-format';
 import { MISSION_APIS, type ApiCall } from './mission-api';
 import { NODE_INSTANCE_INSERTS } from './node-instances';
-import { PAYWALL_SOURCES } from './paywall';
+import { PAYWALL_SOURCES, type PaywallSource } from './paywall';
 import { WORKER_STATE_SOURCES, WorkerStateError } from './worker-state';
 
 describe('dialectOf', () => {
@@ -90,12 +90,13 @@ describe('paywall sources', () => {
   const settled = (status: string, error_code: string | null) => () => Promise.resolve({ status, error_code });
 
   it('the runbook: approve refuses with 402 at once', async () => {
-    expect(await PAYWALL_SOURCES.approve_402.refusal({ missionId: 'm', status: 402, errorCode: 'upgrade_required' }, settled('x', null))).toEqual({
+    const runbook: PaywallSource = PAYWALL_SOURCES.approve_402;
+    expect(await runbook.refusal({ missionId: 'm', status: 402, errorCode: 'upgrade_required' }, settled('x', null))).toEqual({
       refused: true,
       code: 'upgrade_required',
       seen: 'approve answered 402 upgrade_required',
     });
-    expect(await PAYWALL_SOURCES.approve_402.refusal({ missionId: 'm', status: 200, errorCode: null }, settled('x', null))).toMatchObject({ refused: false });
+    expect(await runbook.refusal({ missionId: 'm', status: 200, errorCode: null }, settled('x', null))).toMatchObject({ refused: false });
   });
 
   it('the chat: approve answers 200, then the worker fails the mission; nothing to tell while it has not', async () => {
