@@ -28,7 +28,7 @@ import { ROOT, runPlaywright } from './lib/playwright-run';
 import { readReportFile } from './lib/report';
 import { signal, type Spawned } from './lib/processes';
 import { portList, startStack, stopStack, suiteEnv, type Ports, type RunningStack } from './lib/stack';
-import { ALL_VARIANTS, allVariantsSettings, variantSettings } from './lib/variants';
+import { ALL_VARIANTS, allVariantsSettings, displaySettings, variantSettings } from './lib/variants';
 import { writeWrapperConfig } from './lib/wrapper-config';
 import {
   judgeInFull,
@@ -285,12 +285,12 @@ async function runVariant(run: Extract<PlannedRun, { kind: 'variant' }>, config:
   );
   if (typeof done === 'string') {
     const crash: RunEvidence = { kind: 'crash', reason: done };
-    return judgeVariant(run.variant, VARIANTS[run.variant], judgeRun(detectionRun, crash), judgeRun(acceptanceRun, crash), settings);
+    return judgeVariant(run.variant, VARIANTS[run.variant], judgeRun(detectionRun, crash), judgeRun(acceptanceRun, crash), displaySettings(settings, join(runDir, 'stack')));
   }
   const extra = { meterRun: done.meterRun, stop: [done.stop.how, ...done.leftovers].join('; ') };
   const detection = finish(judgeRun(detectionRun, done.results.detection, { seconds: times.detection, ...extra }), done.stop);
   const acceptance = finish(judgeRun(acceptanceRun, done.results.acceptance, { seconds: times.acceptance, ...extra }), done.stop);
-  return judgeVariant(run.variant, VARIANTS[run.variant], detection, acceptance, settings);
+  return judgeVariant(run.variant, VARIANTS[run.variant], detection, acceptance, displaySettings(settings, join(runDir, 'stack')));
 }
 
 const ALL_VARIANTS_DESCRIPTION = 'all twelve variants on, the whole suite with TARGET_PROFILE=powernode-core and the reference stack\'s log and worker commands';

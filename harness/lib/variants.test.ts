@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, PROFILES } from '../../helpers/config';
-import { ALL_VARIANTS, allVariantsSettings, referenceCommands, shellQuote, VARIANT_SETTINGS, variantSettings } from './variants';
+import { ALL_VARIANTS, allVariantsSettings, displaySettings, referenceCommands, shellQuote, VARIANT_SETTINGS, variantSettings } from './variants';
 
 describe('variant settings', () => {
   it('covers every variable of the powernode-core profile, each once, and every variant', () => {
@@ -21,6 +21,15 @@ describe('variant settings', () => {
     const { TARGET_PROFILE: _profile, ...rest } = parseConfig(allVariantsSettings('/s'));
     const { TARGET_PROFILE: _default, ...merged } = parseConfig(together);
     expect(rest).toEqual(merged);
+  });
+
+  it('shows settings the same on every machine', () => {
+    expect(displaySettings({ ...variantSettings('log_journald', '/tmp/run/stack'), ...variantSettings('worker_command', '/tmp/run/stack') }, '/tmp/run/stack')).toEqual({
+      BACKEND_LOG_FORMAT: 'journald',
+      BACKEND_LOG_COMMAND: "cat '<STACK_DIR>/logs/backend.journal'",
+      METER_JOB_NAME: 'BillingProvisioningMeterJob',
+      WORKER_STATE_COMMAND: "node --import tsx 'reference/scripts/worker-state.ts'",
+    });
   });
 
   it('quotes a path with blanks and quotes for the shell', () => {

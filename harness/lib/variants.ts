@@ -52,6 +52,13 @@ export function variantSettings(variant: VariantName, stackDir: string): Record<
   return reference ? { ...settings, [reference]: referenceCommands(stackDir)[reference] } : settings;
 }
 
+/** Settings as a report shows them: the same on every machine (the stack's folder, the checkout and node by name). */
+export function displaySettings(settings: Record<string, string>, stackDir: string): Record<string, string> {
+  const shown = (value: string) =>
+    value.replaceAll(shellQuote(process.execPath), 'node').replaceAll(stackDir, '<STACK_DIR>').replaceAll(`${ROOT}/`, '');
+  return Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, shown(value)]));
+}
+
 /** The suite's settings for the stack with every variant on: the powernode-core profile and the reference's commands. */
 export function allVariantsSettings(stackDir: string): Record<string, string> {
   return { TARGET_PROFILE: 'powernode-core', ...referenceCommands(stackDir) };
