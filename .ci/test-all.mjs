@@ -9,6 +9,9 @@ const stages = [
   { name: 'typecheck', cmd: ['npm', 'run', '--silent', 'typecheck'] },
   { name: 'unit', cmd: ['npx', 'vitest', 'run'], results: 'test-results/unit.json' },
   { name: 'e2e', cmd: ['npx', 'playwright', 'test'], results: 'test-results/results.json' },
+  // The same suite with TARGET_PROFILE=powernode-core against a stack with all twelve public Powernode
+  // variants on (own ports 4911-4914, 54911; own STACK_DIR and STACK_PG_HOME in a temporary folder).
+  { name: 'powernode-core', cmd: ['npx', 'tsx', 'harness/powernode-core.ts'], results: 'test-results/powernode-core.json' },
   // A clone in a 0700 folder (root's home, mktemp -d) starts the stack and a throwaway database (ports 4601-4604, 54601).
   { name: 'fresh-clone', cmd: ['npx', 'tsx', 'harness/fresh-clone.ts'], countsAsOneTest: true },
   // The reference stack presented as a remote, shared target (ports 4801-4804, 54801): without consent

@@ -1,14 +1,16 @@
 /**
  * The self-test's verdicts and record: what a run's Playwright report says failed (at which step,
- * with which diagnosis), whether that is the fault caught where it should be, and the summary
- * written as selftest.json and selftest.md.
+ * with which diagnosis), whether that is the fault caught where it should be, whether a variant is
+ * detected with its hint and accepted by its settings, and the summary written as selftest.json
+ * and selftest.md.
  */
 import { availableParallelism } from 'node:os';
 import { FAULTS, type FaultName } from '@m1/reference/faults';
+import type { VariantName } from '@m1/reference/variants';
 import { countsOf, failingSteps, type Attachment, type Counts, type SuiteReport } from './lib/report';
 import type { Ports } from './lib/stack';
-import { EXPECTATIONS, NO_ROW, SELFTEST_PROVISION_TIMEOUT_MS } from './selftest-faults';
-import type { PlannedRun } from './selftest';
+import { EXPECTATIONS, NO_ROW, SELFTEST_PROVISION_TIMEOUT_MS, type Expectation } from './selftest-faults';
+import { VARIANT_EXPECTATIONS } from './selftest-variants';
 
 // ───────────────────────────────────────────────────────────────────── what the report says
 
@@ -104,12 +106,17 @@ export type RunEvidence =
   | { kind: 'crash'; reason: string }
   | { kind: 'not_run' };
 
-export function judgeRun(run: PlannedRun, evidence: RunEvidence, extra: { seconds: number; meterRun?: string | null; stop?: string | null } = { seconds: 0 }): RunResult {
+/** A run to judge: a clean one must pass; a fault one must fail where its expectation says. */
+export type Judged =
+  | { name: string; kind: 'clean'; description?: string }
+  | { name: string; kind: 'fault'; expectation: Expectation; fault?: FaultName; description?: string };
+
+export function judgeRun(run: Judged, evidence: RunEvidence, extra: { seconds: number; meterRun?: string | null; stop?: string | null } = { seconds: 0 }): RunResult {
   const fault = run.kind === 'fault' ? run : undefined;
   const base: RunResult = {
     name: run.name,
     kind: run.kind,
-    description: fault ? FAULTS[fault.fault] : 'no fault, the whole suite',
+    description: run.description ?? (fault?.fault ? FAULTS[fault.fault] : 'no fault, the whole suite'),
     grep: fault ? fault.expectation.grep.source : null,
     expectedStep: fault ? fault.expectation.step.source : null,
     expectedDiagnosis: fault ? fault.expectation.diagnosis.source : null,
@@ -152,6 +159,30 @@ export function judgeRun(run: PlannedRun, evidence: RunEvidence, extra: { second
 
 // ───────────────────────────────────────────────────────────────────── the report
 
+/** One variant: detected with the default profile (at its step, with its hint), accepted with its settings. */
+export type VariantResult = {
+  name: VariantName;
+  description: string;
+  detection: RunResult;
+  acceptance: RunResult;
+  /** The settings the acceptance run added to the default profile. */
+  settings: Record<string, string>;
+  seconds: number;
+  ok: boolean;
+};
+
+/** A variant's verdict: caught at the step with the hint, and then passing with its settings. */
+export function judgeVariant(name: VariantName, description: string, detection: RunResult, acceptance: RunResult, settings: Record<string, string>): VariantResult {
+  const ok = detection.detected === true && detection.diagnosisOk === true && acceptance.ok;
+  return { name, description, detection, acceptance, settings, seconds: detection.seconds + acceptance.seconds, ok };
+}
+
+/** The all-variants run passes only in full: every test ran (pre-flight, funnel, negative paths, verification, rollback) and passed. */
+export function judgeInFull(result: RunResult): RunResult {
+  if (!result.ok || (result.counts?.skipped ?? 0) === 0) return result;
+  return { ...result, ok: false, status: 'failed', crash: `${result.counts?.skipped} test(s) did not run` };
+}
+
 export type Summary = {
   startedAt: string;
   finishedAt: string;
@@ -163,18 +194,35 @@ export type Summary = {
   provisionTimeoutMs: number;
   ports: Ports;
   runs: RunResult[];
+  /** CONTRACT 9's variants, one row each, and the run with all of them on. */
+  variants: VariantResult[];
+  allVariants: RunResult | null;
   slowestFault: { name: string; seconds: number } | null;
   undetected: string[];
   cleanFailures: string[];
+  /** Variants not detected with their hint, or not accepted by their settings; "all variants" when that run failed. */
+  variantFailures: string[];
   ok: boolean;
 };
 
-export function summarize(runs: RunResult[], meta: Pick<Summary, 'startedAt' | 'finishedAt' | 'wallSeconds' | 'selection' | 'playwrightConfig' | 'ports'>): Summary {
+export function summarize(
+  runs: RunResult[],
+  meta: Pick<Summary, 'startedAt' | 'finishedAt' | 'wallSeconds' | 'selection' | 'playwrightConfig' | 'ports'>,
+  variantTable: { variants: VariantResult[]; allVariants: RunResult | null } = { variants: [], allVariants: null },
+): Summary {
   const faults = runs.filter((r) => r.kind === 'fault' && r.status !== 'not_run');
   const slowest = faults.reduce<RunResult | null>((a, b) => (a === null || b.seconds > a.seconds ? b : a), null);
   const undetected = runs.filter((r) => r.kind === 'fault' && r.status !== 'not_run' && !r.ok).map((r) => r.name);
   const cleanFailures = runs.filter((r) => r.kind === 'clean' && r.status !== 'not_run' && !r.ok).map((r) => r.name);
-  const notRun = runs.filter((r) => r.status === 'not_run').length;
+  const { variants, allVariants } = variantTable;
+  const variantFailures = [
+    ...variants.filter((v) => !v.ok).map((v) => v.name),
+    ...(allVariants && !allVariants.ok ? ['all variants'] : []),
+  ];
+  const notRun =
+    runs.filter((r) => r.status === 'not_run').length +
+    variants.filter((v) => v.detection.status === 'not_run' || v.acceptance.status === 'not_run').length +
+    (allVariants?.status === 'not_run' ? 1 : 0);
   const { ports, ...times } = meta;
   return {
     ...times,
@@ -182,10 +230,13 @@ export function summarize(runs: RunResult[], meta: Pick<Summary, 'startedAt' | '
     provisionTimeoutMs: SELFTEST_PROVISION_TIMEOUT_MS,
     ports,
     runs,
+    variants,
+    allVariants,
     slowestFault: slowest ? { name: slowest.name, seconds: slowest.seconds } : null,
     undetected,
     cleanFailures,
-    ok: undetected.length === 0 && cleanFailures.length === 0 && notRun === 0,
+    variantFailures,
+    ok: undetected.length === 0 && cleanFailures.length === 0 && variantFailures.length === 0 && notRun === 0,
   };
 }
 
@@ -222,7 +273,12 @@ export function renderMarkdown(summary: Summary): string {
     '',
     `- Verdict: **${summary.ok ? 'pass' : 'FAIL'}**: ${caught} of ${faults.length} faults caught at the expected step` +
       (judged < faults.length ? ` (${faults.length - judged} not run)` : '') +
-      `; clean runs ${cleans.filter((r) => r.ok).length} of ${cleans.length} passed.`,
+      `; clean runs ${cleans.filter((r) => r.ok).length} of ${cleans.length} passed` +
+      (summary.variants.length > 0 || summary.allVariants
+        ? `; variants ${summary.variants.filter((v) => v.ok).length} of ${summary.variants.length} detected and accepted` +
+          (summary.allVariants ? `, all variants on ${summary.allVariants.ok ? 'passed' : 'FAILED'}` : '')
+        : '') +
+      '.',
     `- Wall time: ${secs(summary.wallSeconds)} s on ${summary.machine.cpus} cores (Node ${summary.machine.node})` +
       (summary.slowestFault ? `; slowest fault: ${summary.slowestFault.name} (${secs(summary.slowestFault.seconds)} s).` : '.'),
     `- Each run: a fresh reference stack (\`--fresh\`, its own STACK_DIR, ports ${summary.ports.base}-${summary.ports.postgres}), ` +
@@ -268,7 +324,66 @@ export function renderMarkdown(summary: Summary): string {
     lines.push('', '### Notes', '');
     for (const r of notes) lines.push(`- ${r.name}: ${EXPECTATIONS[r.name as FaultName].note}`);
   }
+  if (summary.variants.length > 0 || summary.allVariants) lines.push(...variantSection(summary));
   lines.push('');
   return lines.join('\n');
+}
+
+function settingsCell(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([name, value]) => code(`${name}=${value}`))
+    .join(', ');
+}
+
+function acceptanceCell(run: RunResult): string {
+  if (run.status === 'not_run') return 'not run';
+  if (run.status === 'crashed') return `crashed: ${cell(run.crash ?? '')}`;
+  const counts = run.counts ? ` (${run.counts.expected} passed${run.counts.unexpected ? `, ${run.counts.unexpected} failed` : ''}${run.counts.skipped ? `, ${run.counts.skipped} did not run` : ''})` : '';
+  return `${run.ok ? '✓ passed' : '✗ failed'}${counts}`;
+}
+
+/** CONTRACT 9's variants: each detected with the default profile and its hint, then accepted by its settings; then all of them on. */
+function variantSection(summary: Summary): string[] {
+  const { variants, allVariants } = summary;
+  const detected = variants.filter((v) => v.detection.detected && v.detection.diagnosisOk).length;
+  const accepted = variants.filter((v) => v.acceptance.ok).length;
+  const lines = [
+    '',
+    '## Variants (CONTRACT 9: public Powernode\'s known differences)',
+    '',
+    `- ${detected} of ${variants.length} detected with the right hint; ${accepted} of ${variants.length} accepted by their settings` +
+      (allVariants ? `; all variants on, TARGET_PROFILE=powernode-core: ${allVariants.ok ? 'passed in full' : 'FAILED'}.` : '.'),
+    '- Each variant: one fresh reference stack with `--variants=<it>`. First the suite with the default profile (the tests in --grep): it must ' +
+      'fail at the expected step, and that failure\'s diagnosis must carry the variant\'s hint naming the setting. Then the whole suite with that ' +
+      'setting only (the powernode-core profile\'s value; for the log and the worker, the reference stack\'s command): it must pass.',
+    '',
+    '| variant | default profile: expected step | failing step | detected | hint | accepted with | whole suite | seconds |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const v of variants) {
+    const d = v.detection;
+    lines.push(
+      `| ${v.name} | ${code(d.expectedStep)} | ${failingStepCell(d)} | ${d.status === 'not_run' ? '' : mark(d.detected)} | ${d.status === 'not_run' ? '' : mark(d.diagnosisOk)} | ${settingsCell(v.settings)} | ${acceptanceCell(v.acceptance)} | ${secs(v.seconds)} |`,
+    );
+  }
+  if (allVariants) {
+    lines.push(`| **all twelve** | — | — | | | \`TARGET_PROFILE=powernode-core\` and the reference's log and worker commands | ${acceptanceCell(allVariants)} | ${secs(allVariants.seconds)} |`);
+  }
+  const hintMissed = variants.filter((v) => v.detection.detected && !v.detection.diagnosisOk);
+  if (hintMissed.length > 0) {
+    lines.push('', '### Hints that missed', '');
+    for (const v of hintMissed) lines.push(`- ${v.name}: expected ${code(v.detection.expectedDiagnosis)}; the diagnosis said: ${cell(v.detection.caughtBy?.diagnosis ?? '(no diagnosis attachment)')}`);
+  }
+  const failedRuns = [...variants.map((v) => ({ name: v.name, run: v.acceptance })), ...(allVariants ? [{ name: 'all twelve', run: allVariants }] : [])];
+  for (const { name, run } of failedRuns) {
+    for (const f of run.failures) lines.push('', `- ${name}, accepted run, failed: ${cell(f.where)}: ${cell(f.error)}`);
+    if (run.skipped.length > 0) lines.push('', `- ${name}, accepted run, did not run: ${run.skipped.map(cell).join('; ')}`);
+  }
+  const notes = variants.filter((v) => VARIANT_EXPECTATIONS[v.name].note);
+  if (notes.length > 0) {
+    lines.push('', '### Notes on the variants', '');
+    for (const v of notes) lines.push(`- ${v.name}: ${VARIANT_EXPECTATIONS[v.name].note}`);
+  }
+  return lines;
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FAULTS, type FaultName } from '@m1/reference/faults';
+import { VARIANTS } from '@m1/reference/variants';
 import { failingSteps, readSuiteReport as readReport, type Step } from './lib/report';
 import { parseFlags, planRuns, reportPaths, UsageError, type PlannedRun } from './selftest';
-import { cell, judgeRun, outcomeOf, renderMarkdown, summarize, type RunResult, type SuiteOutcome } from './selftest-report';
+import { cell, judgeInFull, judgeRun, judgeVariant, outcomeOf, renderMarkdown, summarize, type RunResult, type SuiteOutcome } from './selftest-report';
 import { CI_SUBSET, EXPECTATIONS, NO_ROW } from './selftest-faults';
+import { VARIANT_EXPECTATIONS } from './selftest-variants';
 
 /** A run's outcome as the self-test reads it from a Playwright JSON report. */
 const readSuiteReport = (json: unknown, readAttachment?: (path: string) => string | undefined) => outcomeOf(readReport(json), readAttachment);
@@ -111,17 +113,23 @@ function sampleReport() {
 
 const readDiag = (path: string) => (path === '/tmp/diag.md' ? 'Symptom: Any step fails with a database error\n  likely cause: Pending migrations' : undefined);
 
-const fault = (name: FaultName): PlannedRun => ({ name, kind: 'fault', fault: name, expectation: EXPECTATIONS[name] });
-const clean: PlannedRun = { name: 'clean #1', kind: 'clean' };
+const fault = (name: FaultName): Extract<PlannedRun, { kind: 'fault' }> => ({ name, kind: 'fault', fault: name, expectation: EXPECTATIONS[name] });
+const clean: Extract<PlannedRun, { kind: 'clean' }> = { name: 'clean #1', kind: 'clean' };
 
 describe('parseFlags', () => {
   it('defaults to the whole matrix, stopping at the first failure', () => {
-    expect(parseFlags([])).toEqual({ only: undefined, subset: undefined, keepGoing: false, config: 'playwright.config.ts', help: false });
+    expect(parseFlags([])).toEqual({ only: undefined, subset: undefined, variants: undefined, keepGoing: false, config: 'playwright.config.ts', help: false });
   });
 
   it('reads --only in both spellings, dropping blanks and repeats', () => {
     expect(parseFlags(['--only=cost_730h, risk_wrong,,cost_730h']).only).toEqual(['cost_730h', 'risk_wrong']);
     expect(parseFlags(['--only', 'clean,pending_migration']).only).toEqual(['clean', 'pending_migration']);
+  });
+
+  it('reads --variants=all or a list of variants', () => {
+    expect(parseFlags(['--variants=all']).variants).toBe('all');
+    expect(parseFlags(['--variants', 'route_core,all']).variants).toBe('all');
+    expect(parseFlags(['--variants=brief_core,route_core,brief_core']).variants).toEqual(['brief_core', 'route_core']);
   });
 
   it('reads --subset=ci, --keep-going and --help', () => {
@@ -138,6 +146,9 @@ describe('parseFlags', () => {
     [['--only', '--keep-going'], /--only expects a value/],
     [['--subset=nightly'], /unknown subset "nightly"; the one subset is ci/],
     [['--only=cost_730h', '--subset=ci'], /give one of them/],
+    [['--variants=all', '--subset=ci'], /give one of them/],
+    [['--variants=route'], /unknown variant\(s\) route; known: all, route_core/],
+    [['--variants='], /--variants expects all or a comma list/],
     [['--config=notes.txt'], /--config expects a Playwright config file/],
     [['--config'], /--config expects a value, e.g. --config=playwright.config.ts/],
     [['--fast'], /unknown argument "--fast" \(try --help\)/],
@@ -149,9 +160,14 @@ describe('parseFlags', () => {
 });
 
 describe('planRuns', () => {
-  it('brackets every fault, in the order of reference/lib/faults.ts, with two clean runs', () => {
+  it('brackets every fault and every variant, then all variants at once, with two clean runs', () => {
     const plan = planRuns({ only: undefined, subset: undefined });
-    expect(plan.map((r) => r.name)).toEqual(['clean #1', ...Object.keys(FAULTS), 'clean #2']);
+    expect(plan.map((r) => r.name)).toEqual(['clean #1', ...Object.keys(FAULTS), ...Object.keys(VARIANTS), 'all variants', 'clean #2']);
+  });
+
+  it('runs the variant table alone for --variants', () => {
+    expect(planRuns({ only: undefined, subset: undefined, variants: 'all' }).map((r) => r.name)).toEqual([...Object.keys(VARIANTS), 'all variants']);
+    expect(planRuns({ only: undefined, subset: undefined, variants: ['login_ids_core', 'route_core'] }).map((r) => r.name)).toEqual(['route_core', 'login_ids_core']);
   });
 
   it('runs one clean run and the CI third for --subset=ci', () => {
@@ -172,6 +188,7 @@ describe('reportPaths', () => {
     expect(reportPaths({ only: undefined, subset: undefined }).json).toMatch(/\/reports\/selftest\.json$/);
     expect(reportPaths({ only: undefined, subset: 'ci' }).markdown).toMatch(/\/reports\/tmp\/selftest\/selftest\.md$/);
     expect(reportPaths({ only: ['cost_730h'], subset: undefined }).json).toMatch(/\/reports\/tmp\/selftest\/selftest\.json$/);
+    expect(reportPaths({ only: undefined, subset: undefined, variants: 'all' }).json).toMatch(/\/reports\/tmp\/selftest\/selftest\.json$/);
   });
 });
 
@@ -185,6 +202,13 @@ describe('the expectation table', () => {
     expect(CI_SUBSET.every((f) => f in FAULTS)).toBe(true);
     expect(new Set(CI_SUBSET).size).toBe(CI_SUBSET.length);
     expect(CI_SUBSET.length).toBe(Math.ceil(total / 3));
+  });
+
+  it('has an expectation for every variant, each asking for that variant\'s own hint', () => {
+    expect(Object.keys(VARIANT_EXPECTATIONS).sort()).toEqual(Object.keys(VARIANTS).sort());
+    const line = "Known variant (errors_flat): error bodies are flat: this looks like public Powernode's error envelope; set ERROR_ENVELOPE=flat if that is intended";
+    expect(VARIANT_EXPECTATIONS.errors_flat.hint.test(line)).toBe(true);
+    expect(VARIANT_EXPECTATIONS.route_core.hint.test(line)).toBe(false);
   });
 
   it('expects the diagnosis row the runbook has for pre-flight faults, and no row otherwise', () => {
@@ -322,5 +346,53 @@ describe('renderMarkdown', () => {
 
   it('escapes what would break a table cell', () => {
     expect(cell('a | b\nc \\ d')).toBe('a \\| b c \\\\ d');
+  });
+});
+
+describe('the variant table', () => {
+  const green = (expected: number, skipped = 0): SuiteOutcome => ({ counts: { expected, unexpected: 0, flaky: 0, skipped }, failures: [], skipped: [], errors: [] });
+  const failedAt = (where: string, diagnosis: string): SuiteOutcome => ({
+    counts: { expected: 7, unexpected: 1, flaky: 0, skipped: 0 },
+    failures: [{ project: 'funnel', test: FUNNEL_TITLE, steps: [where], where: `${FUNNEL_TITLE} › ${where}`, error: 'boom', diagnosis, startTime: '' }],
+    skipped: [],
+    errors: [],
+  });
+  const expectation = VARIANT_EXPECTATIONS.errors_flat;
+  const detectionRun = { name: 'errors_flat', kind: 'fault' as const, expectation: { ...expectation, diagnosis: expectation.hint } };
+  const HINT = "Known variant (errors_flat): error bodies are flat: this looks like public Powernode's error envelope; set ERROR_ENVELOPE=flat if that is intended";
+  const STEP_5 = '5. Try a second instance → UpgradeRequiredCard renders';
+
+  it('counts a variant only when caught at its step with its hint, and then accepted by its settings', () => {
+    const caught = judgeRun(detectionRun, { kind: 'report', outcome: failedAt(STEP_5, HINT) }, { seconds: 10 });
+    const accepted = judgeRun({ name: 'errors_flat', kind: 'clean' }, { kind: 'report', outcome: green(20) }, { seconds: 30 });
+    const rejected = judgeRun({ name: 'errors_flat', kind: 'clean' }, { kind: 'report', outcome: failedAt(STEP_5, '') });
+    const settings = { ERROR_ENVELOPE: 'flat' };
+    expect(judgeVariant('errors_flat', 'flat', caught, accepted, settings)).toMatchObject({ ok: true, seconds: 40 });
+    expect(judgeVariant('errors_flat', 'flat', caught, rejected, settings).ok).toBe(false);
+    const noHint = judgeRun(detectionRun, { kind: 'report', outcome: failedAt(STEP_5, NO_ROW_TEXT) });
+    expect(noHint).toMatchObject({ detected: true, diagnosisOk: false });
+    expect(judgeVariant('errors_flat', 'flat', noHint, accepted, settings).ok).toBe(false);
+  });
+
+  it('passes the all-variants run only in full', () => {
+    expect(judgeInFull(judgeRun(clean, { kind: 'report', outcome: green(20) })).ok).toBe(true);
+    expect(judgeInFull(judgeRun(clean, { kind: 'report', outcome: green(16, 4) }))).toMatchObject({ ok: false, crash: '4 test(s) did not run' });
+  });
+
+  it('renders a row per variant and the all-variants row, and counts them in the verdict', () => {
+    const caught = judgeRun(detectionRun, { kind: 'report', outcome: failedAt(STEP_5, HINT) }, { seconds: 10 });
+    const accepted = judgeRun({ name: 'errors_flat', kind: 'clean' }, { kind: 'report', outcome: green(20) }, { seconds: 30 });
+    const all = judgeRun({ name: 'all variants', kind: 'clean' }, { kind: 'report', outcome: green(20) }, { seconds: 50 });
+    const summary = summarize([], { startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:30.000Z', wallSeconds: 90, selection: '--variants=all', playwrightConfig: 'playwright.config.ts', ports: { base: 4181, vultr: 4182, stripe: 4183, worker: 4184, postgres: 4185 } }, {
+      variants: [judgeVariant('errors_flat', 'flat', caught, accepted, { ERROR_ENVELOPE: 'flat' })],
+      allVariants: all,
+    });
+    const markdown = renderMarkdown(summary);
+    expect(summary).toMatchObject({ ok: true, variantFailures: [] });
+    expect(markdown).toContain('1 of 1 detected with the right hint; 1 of 1 accepted by their settings; all variants on, TARGET_PROFILE=powernode-core: passed in full.');
+    expect(markdown.split('\n').find((l) => l.startsWith('| errors_flat |'))).toBe(
+      `| errors_flat | \`› 5\\. Try a second instance → UpgradeRequiredCard renders\` | ${STEP_5} (in ${FUNNEL_TITLE}) | ✓ | ✓ | \`ERROR_ENVELOPE=flat\` | ✓ passed (20 passed) | 40.0 |`,
+    );
+    expect(markdown).toContain('| **all twelve** |');
   });
 });

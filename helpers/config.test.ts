@@ -56,6 +56,48 @@ describe('parseConfig', () => {
     expect(config.NODE_INSTANCE_PROVIDER_ID_SQL).toBe("config->>'cloud_instance_id'");
   });
 
+  it('TARGET_PROFILE=powernode-core sets every difference at once; a variable set explicitly still wins', () => {
+    const core = parseConfig({ TARGET_PROFILE: 'powernode-core' });
+    expect(core).toMatchObject({
+      PROVISIONING_ROUTE: '/app/system/provision',
+      EXPECTED_MONTHLY_COST_USD: 5.11,
+      EXPECTED_COST_LINE: 'us-east-1 tiny',
+      EXPECTED_INSTANCE_TYPE: 'vc2-1c-1gb',
+      NODE_INSTANCE_PROVIDER_ID_SQL: "config->>'cloud_instance_id'",
+      MISSION_API: 'core',
+      ERROR_ENVELOPE: 'flat',
+      PAYWALL_SOURCE: 'chat',
+      LOGIN_IDS: 'core',
+      STEP_STATUS_SOURCE: 'stream',
+      STEP_RUNNING_STATUS: 'executing',
+      BRIEF_CARD_FORMAT: 'core',
+      BACKEND_LOG_FORMAT: 'journald',
+      METER_JOB_NAME: 'BillingProvisioningMeterJob',
+    });
+    const mixed = parseConfig({ TARGET_PROFILE: 'powernode-core', PAYWALL_SOURCE: 'approve_402', PROVISIONING_ROUTE: '' });
+    expect(mixed.PAYWALL_SOURCE).toBe('approve_402');
+    expect(mixed.PROVISIONING_ROUTE, 'an empty value takes the profile’s').toBe('/app/system/provision');
+    expect(mixed.ERROR_ENVELOPE).toBe('flat');
+  });
+
+  it('TARGET_PROFILE=runbook (the default) is the schema’s defaults', () => {
+    expect(parseConfig({ TARGET_PROFILE: 'runbook' })).toEqual(parseConfig({}));
+    expect(parseConfig({})).toMatchObject({ MISSION_API: 'runbook', PAYWALL_SOURCE: 'approve_402', BACKEND_LOG_FORMAT: 'json', WORKER_STATE_COMMAND: '' });
+  });
+
+  it('refuses an unknown profile and an unknown dialect, naming the values it takes', () => {
+    expect(problemsOf({ TARGET_PROFILE: 'powernode' })[0]).toBe('TARGET_PROFILE: expects runbook or powernode-core');
+    expect(problemsOf({ PAYWALL_SOURCE: '402' })[0]).toBe('PAYWALL_SOURCE: expects approve_402 or chat');
+  });
+
+  it("refuses any value that still holds the profile file's placeholder, never echoing it", () => {
+    const problems = problemsOf({ WORKER_STATE_COMMAND: 'ssh <FILL IN: worker host> rails runner x', VULTR_API_KEY: '<FILL IN: the key>' });
+    expect(problems).toEqual([
+      "VULTR_API_KEY: still holds the profile file's <FILL IN …> placeholder: replace it (see profiles/powernode-core.env)",
+      "WORKER_STATE_COMMAND: still holds the profile file's <FILL IN …> placeholder: replace it (see profiles/powernode-core.env)",
+    ]);
+  });
+
   it('refuses a live Stripe key, naming the variable and never the value', () => {
     const problems = problemsOf({ STRIPE_SECRET_KEY: 'sk_live_supersecretvalue' });
     expect(problems).toHaveLength(1);

@@ -88,6 +88,46 @@ const chromiumArgs = z.string().transform((value, ctx) => {
   return args;
 });
 
+/** Marks a value in a profile file that the operator must fill in before a run; the suite refuses to run while one is left. */
+export const PLACEHOLDER = '<FILL IN';
+
+export const PROFILE_NAMES = ['runbook', 'powernode-core'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/**
+ * What TARGET_PROFILE sets at once: the defaults of the variables that answer CONTRACT 9's
+ * differences. `runbook` is the schema's own defaults; `powernode-core` is public Powernode where
+ * its behaviour is known. A variable set in the environment still wins over its profile's value.
+ * The worker's command and the log command are per deployment, so no profile can hold them
+ * (profiles/powernode-core.env has them, to fill in).
+ */
+export const PROFILES: Record<ProfileName, Readonly<Record<string, string>>> = {
+  runbook: {},
+  'powernode-core': {
+    PROVISIONING_ROUTE: '/app/system/provision',
+    EXPECTED_MONTHLY_COST_USD: '5.11',
+    EXPECTED_COST_LINE: 'us-east-1 tiny',
+    NODE_INSTANCE_PROVIDER_ID_SQL: "config->>'cloud_instance_id'",
+    NODE_INSTANCE_INSERT: 'core',
+    STEP_RUNNING_STATUS: 'executing',
+    MISSION_API: 'core',
+    ERROR_ENVELOPE: 'flat',
+    PAYWALL_SOURCE: 'chat',
+    UPGRADE_REASON_INSTANCES: 'max_active_instances_exceeded',
+    LOGIN_IDS: 'core',
+    STEP_STATUS_SOURCE: 'stream',
+    BRIEF_CARD_FORMAT: 'core',
+    METER_JOB_NAME: 'BillingProvisioningMeterJob',
+    BACKEND_LOG_FORMAT: 'journald',
+  },
+};
+
+/** Every variable a profile sets, plus the profile itself: what a harness clears to run with the defaults. */
+export const DIALECT_VARIABLES: readonly string[] = [
+  'TARGET_PROFILE',
+  ...new Set([...Object.values(PROFILES).flatMap((p) => Object.keys(p)), 'WORKER_STATE_COMMAND', 'BACKEND_LOG_COMMAND']),
+];
+
 /** Env var name → schema. Defaults are the reference stack's values (CONTRACT 1). */
 const schema = z.object({
   // --- where the system under test lives (CONTRACT 1)
@@ -118,6 +158,7 @@ const schema = z.object({
   INTERNAL_API_TOKEN: z.string().min(8, 'expects the internal API token (8+ characters)').prefault('m1_internal_reference_token'),
   BACKEND_LOG_COMMAND: z.string().prefault(''),
   BACKEND_LOG_FILE: z.string().prefault('.stack/logs/backend.log'),
+  WORKER_STATE_COMMAND: z.string().prefault(''),
 
   // --- safety switches
   ALLOW_REMOTE_TARGET: flag.prefault('0'),
@@ -144,7 +185,17 @@ const schema = z.object({
     .regex(/^[a-z0-9]{4,24}$/, 'expects 4-24 lower-case letters or digits')
     .optional(),
 
-  // --- routes and API shapes a real Powernode may spell differently (CONTRACT 9)
+  // --- routes and API shapes a real Powernode may spell differently (CONTRACT 9); TARGET_PROFILE sets them all
+  TARGET_PROFILE: z.enum(PROFILE_NAMES, { message: `expects ${PROFILE_NAMES.join(' or ')}` }).prefault('runbook'),
+  MISSION_API: z.enum(['runbook', 'core'], { message: 'expects runbook or core' }).prefault('runbook'),
+  ERROR_ENVELOPE: z.enum(['nested', 'flat'], { message: 'expects nested or flat' }).prefault('nested'),
+  PAYWALL_SOURCE: z.enum(['approve_402', 'chat'], { message: 'expects approve_402 or chat' }).prefault('approve_402'),
+  LOGIN_IDS: z.enum(['runbook', 'core'], { message: 'expects runbook or core' }).prefault('runbook'),
+  STEP_STATUS_SOURCE: z.enum(['pill', 'stream'], { message: 'expects pill or stream' }).prefault('pill'),
+  BRIEF_CARD_FORMAT: z.enum(['runbook', 'core'], { message: 'expects runbook or core' }).prefault('runbook'),
+  NODE_INSTANCE_INSERT: z.enum(['runbook', 'core'], { message: 'expects runbook or core' }).prefault('runbook'),
+  BACKEND_LOG_FORMAT: z.enum(['json', 'journald'], { message: 'expects json or journald' }).prefault('json'),
+  METER_JOB_NAME: z.string().regex(/^[A-Za-z_][\w.:]*$/, 'expects a job name, e.g. billing.provisioning_meter').prefault('billing.provisioning_meter'),
   PROVISIONING_ROUTE: route.prefault('/new'),
   REGISTER_ROUTE: route.prefault('/auth/register'),
   BILLING_ROUTE: route.prefault('/settings/billing'),
@@ -170,6 +221,7 @@ const schema = z.object({
     .prefault('1/2/3/7'),
   EXPECTED_MONTHLY_COST_USD: nonNegativeNumber('US dollars').prefault('5.04'),
   EXPECTED_INSTANCE_TYPE: z.string().min(1).prefault('vc2-1c-1gb'),
+  EXPECTED_COST_LINE: z.string().prefault(''),
   EXPECTED_REGION: z.string().min(1).prefault('us-east-1'),
   EXPECTED_VULTR_REGION: z.string().min(1).prefault('ewr'),
   EXPECTED_STEP_SKILL: z.string().min(1).prefault('provision_full_stack'),
@@ -219,14 +271,17 @@ export class ConfigError extends Error {
  * any environment. Empty strings count as unset so `FOO=` in `.env` falls back to the default.
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const input: Record<string, string> = {};
+  const input: Record<string, string> = { ...profileDefaults(env.TARGET_PROFILE) };
+  const unfilled: string[] = [];
   for (const key of CONFIG_KEYS) {
     const value = env[key];
-    if (value !== undefined && value !== '') input[key] = value;
+    if (value?.includes(PLACEHOLDER)) unfilled.push(`${key}: still holds the profile file's ${PLACEHOLDER} …> placeholder: replace it (see profiles/powernode-core.env)`);
+    else if (value !== undefined && value !== '') input[key] = value;
   }
   const result = schema.safeParse(input);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`));
+  if (!result.success || unfilled.length > 0) {
+    const issues = result.success ? [] : result.error.issues.map((issue) => `${String(issue.path[0] ?? '?')}: ${issue.message}`);
+    throw new ConfigError([...unfilled, ...issues]);
   }
   const raw = result.data;
   const problems = consentProblems(raw);
@@ -253,6 +308,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       isLoopbackUrl(raw.STRIPE_API_BASE) &&
       (LOOPBACK_HOSTS.has(dbHost) || /^127\./.test(dbHost)),
   };
+}
+
+/** The profile's values, first: the explicit variables are laid over them. An unknown name is the schema's to report. */
+function profileDefaults(name: string | undefined): Readonly<Record<string, string>> {
+  return (PROFILE_NAMES as readonly string[]).includes(name ?? '') ? PROFILES[name as ProfileName] : {};
 }
 
 /** Domains reserved for tests and examples (RFC 2606, RFC 6761): no real inbox, no real customer. */

@@ -81,6 +81,7 @@ describe('runbook figures', () => {
 
   it('names the cost line and the paywall limit', () => {
     expect(costLineName(config)).toBe('us-east-1 vc2-1c-1gb');
+    expect(costLineName({ ...config, EXPECTED_COST_LINE: 'us-east-1 tiny' }), 'a name apart from the Vultr plan').toBe('us-east-1 tiny');
     expect(instanceLimitText(1).test('Free plan limit reached: 1 instance')).toBe(true);
     expect(instanceLimitText(1).test('Free plan limit reached: 11 instances')).toBe(false);
   });

@@ -54,9 +54,6 @@ export const ERROR_CODES = {
 
 export const MISSION_FAILED = 'failed';
 
-/** The daily metering job whose failures the verification checks (CONTRACT 6.8, 6.9). */
-export const METER_JOB_NAME = 'billing.provisioning_meter';
-
 /** Step-collapse pass on the Discord brief (CONTRACT 6.5): three redundant steps become one. */
 export const DISCORD_STEP_COLLAPSE = { original_step_count: 3, collapsed_step_count: 1 } as const;
 
@@ -75,9 +72,12 @@ export function formatMonthlyUsd(usd: number): string {
   return `$${usd.toFixed(2)}/mo`;
 }
 
-/** The cost line of one instance type in one region, e.g. "us-east-1 vc2-1c-1gb" (CONTRACT 6.6). */
-export function costLineName(config: Pick<Config, 'EXPECTED_REGION' | 'EXPECTED_INSTANCE_TYPE'>): string {
-  return `${config.EXPECTED_REGION} ${config.EXPECTED_INSTANCE_TYPE}`;
+/**
+ * The cost line of one instance type in one region, e.g. "us-east-1 vc2-1c-1gb" (CONTRACT 6.6), or
+ * EXPECTED_COST_LINE where the target names it otherwise (public Powernode: the type's display name).
+ */
+export function costLineName(config: Pick<Config, 'EXPECTED_REGION' | 'EXPECTED_INSTANCE_TYPE' | 'EXPECTED_COST_LINE'>): string {
+  return config.EXPECTED_COST_LINE || `${config.EXPECTED_REGION} ${config.EXPECTED_INSTANCE_TYPE}`;
 }
 
 /** The pro-rated daily share of a monthly run-rate: run-rate ÷ 30 (CONTRACT 6.8). */

@@ -78,18 +78,22 @@ export const planNodeSchema = z.looseObject({
   params: z.record(z.string(), z.unknown()).optional(),
 });
 
+const costEstimateSchema = z.looseObject({
+  monthly_usd: z.number(),
+  hours_per_month: z.number().optional(),
+  lines: z.array(z.looseObject({ name: z.string(), monthly_usd: z.number() })),
+});
+const riskSchema = z.looseObject({ score: z.number(), severity: z.enum(['low', 'med', 'high']) });
+const stepCollapseSchema = z
+  .looseObject({ original_step_count: z.number().int(), collapsed_step_count: z.number().int(), reason: z.string() })
+  .nullish();
+
 export const planSchema = z.looseObject({
   plan_id: z.string(),
   dag: z.looseObject({ step_count: z.number().int(), nodes: z.array(planNodeSchema), edges: z.array(z.unknown()) }),
-  cost_estimate: z.looseObject({
-    monthly_usd: z.number(),
-    hours_per_month: z.number().optional(),
-    lines: z.array(z.looseObject({ name: z.string(), monthly_usd: z.number() })),
-  }),
-  risk: z.looseObject({ score: z.number(), severity: z.enum(['low', 'med', 'high']) }),
-  step_collapse: z
-    .looseObject({ original_step_count: z.number().int(), collapsed_step_count: z.number().int(), reason: z.string() })
-    .nullish(),
+  cost_estimate: costEstimateSchema,
+  risk: riskSchema,
+  step_collapse: stepCollapseSchema,
 });
 export type Plan = z.output<typeof planSchema>;
 
@@ -102,6 +106,33 @@ export const missionSchema = z.looseObject({
   error_code: z.string().nullish(),
 });
 export type Mission = z.output<typeof missionSchema>;
+
+/** Public Powernode's `GET /ai/missions/:id` data (CONTRACT 9 `mission_api_core`). */
+export const coreMissionResponseSchema = z.looseObject({
+  mission: z.looseObject({
+    id: z.string(),
+    status: z.string(),
+    current_phase: z.string(),
+    configuration: z.looseObject({
+      brief: briefSchema.nullish(),
+      brief_missing_fields: z.array(z.string()).optional(),
+      plan: z.looseObject({ plan_id: z.string() }).nullish(),
+    }),
+    error_message: z.string().nullish(),
+  }),
+});
+
+/** Public Powernode's `POST /ai/missions/:id/compose_plan` data: no step_count; step_collapse is not known there, so optional. */
+export const corePlanResponseSchema = z.looseObject({
+  plan: z.looseObject({
+    plan_id: z.string(),
+    mission_id: z.string().optional(),
+    dag: z.looseObject({ nodes: z.array(planNodeSchema), edges: z.array(z.unknown()) }),
+    cost_estimate: costEstimateSchema,
+    risk: riskSchema,
+    step_collapse: stepCollapseSchema,
+  }),
+});
 
 export const providerCredentialSchema = z.looseObject({ id: z.string() });
 export const providerCredentialResponseSchema = z.union([

@@ -96,6 +96,8 @@ test(FUNNEL.test, async ({
     expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
     await expect(provisioning.briefField('intent')).toContainText(/discord bot/i);
     await expect(provisioning.briefField('use_case')).toContainText(/discord bot/i);
+    await expect(provisioning.briefHeading).toHaveText(provisioning.briefFormat.heading);
+    await expect(provisioning.briefField('scale')).toContainText(provisioning.briefFormat.scaleText(brief?.scale ?? {}));
 
     await evidence.attach('step 2: mission brief', brief);
     return { id, openPlan, budgetCap: brief?.budget_cap_usd_monthly ?? Number.NaN };
@@ -135,7 +137,7 @@ test(FUNNEL.test, async ({
   const provisioned = await test.step(FUNNEL.execute, async () => {
     const statuses = await provisioning.recordStepStatuses();
     const approval = await provisioning.approve();
-    expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
+    expect(approval.accepted, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(true);
     await expect(provisioning.executionPillOf(mission.id)).toBeVisible();
 
     const nodes = await pollFor(() => backend.runningNodeInstances(account.id), 'the NodeInstance is running', config.PROVISION_TIMEOUT_MS);
@@ -191,12 +193,13 @@ test(FUNNEL.test, async ({
     const second = await pollFor(() => backend.newMission(account.id, [mission.id]), 'a mission for the second brief');
     await provisioning.openPlan(openPlan);
     const approval = await provisioning.approve();
-    expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
+    const refusal = await pollFor(() => backend.paywallRefusal(approval), 'the paywall refuses the approve', config.PROVISION_TIMEOUT_MS);
+    expect(refusal, refusal.seen).toMatchObject({ refused: true, code: ERROR_CODES.upgradeRequired });
 
     await expect(provisioning.upgradeCard).toBeVisible();
     await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
-    await expect(provisioning.upgradeCard).toContainText(UI_TEXTS.freePlan);
-    await expect(provisioning.upgradeCard).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
+    await expect(provisioning.paywallCopy).toContainText(UI_TEXTS.freePlan);
+    await expect(provisioning.paywallCopy).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
     await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
 
@@ -214,7 +217,7 @@ test(FUNNEL.test, async ({
       expect(held.problem, 'still one instance at Vultr for the account, and no create call since the refused approve').toBeNull();
       return held;
     });
-    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, footprint: held.last, heldForMs: held.heldForMs });
+    await evidence.attach('step 5: instances after the refused approve', { missionId: second.id, approval, refusal, footprint: held.last, heldForMs: held.heldForMs });
   });
 
   await test.step(FUNNEL.spend, async () => {

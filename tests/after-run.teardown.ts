@@ -5,11 +5,10 @@
  * rollback (Playwright carries on with the next test in a fresh worker).
  * `npm run rollback -- --run-id <id>` does the rollback by hand.
  */
-import { expect, test as teardown } from '../fixtures';
+import { config, expect, test as teardown } from '../fixtures';
 import type { RunState } from '../helpers/run/state';
 import { formatRollbackReport, foundNothing, rollbackFailures } from '../helpers/run/rollback';
 import { SUMMARY_ATTACHMENT, summarizeRollback } from '../helpers/run/summary';
-import { METER_JOB_NAME } from '../helpers/runbook';
 import { AFTER_RUN } from './steps';
 
 /** Verification has nothing to check when pre-flight failed: the funnel and negative paths never ran. */
@@ -56,11 +55,11 @@ teardown(AFTER_RUN.noServerErrors, async ({ run, backend, evidence }) => {
   expect(scan.serverErrors.map((e) => e.line), '5xx answers logged since the run started').toEqual([]);
 });
 
-teardown(AFTER_RUN.noFailedMeterJobs, async ({ run, backend, evidence }) => {
+teardown(AFTER_RUN.noFailedMeterJobs(config.METER_JOB_NAME), async ({ run, backend, evidence }) => {
   skipWhenNothingToVerify(run);
-  const health = await backend.workerHealth();
-  await evidence.attach('worker health', health);
-  expect(health.failed[METER_JOB_NAME] ?? 0, `failed ${METER_JOB_NAME} jobs in the last 24 h`).toBe(0);
+  const worker = await backend.workerState();
+  await evidence.attach('worker state', worker);
+  expect(worker.failed[config.METER_JOB_NAME] ?? 0, `failed ${config.METER_JOB_NAME} jobs in the last 24 h (${worker.source})`).toBe(0);
 });
 
 teardown(AFTER_RUN.rollback, async ({ run, rollback, evidence }) => {

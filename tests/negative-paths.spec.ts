@@ -45,12 +45,12 @@ test.describe(NEGATIVE.credentials, () => {
 
     const approval = await test.step(NEGATIVE.invalidKey.approve, async () => {
       const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
-      expect(approval.status, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(202);
+      expect(approval.accepted, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(true);
       return approval;
     });
 
     await test.step(NEGATIVE.invalidKey.failsClosed, async () => {
-      const settled = await pollFor(() => api.settledMission(approval.missionId), 'the mission settles', config.PROVISION_TIMEOUT_MS);
+      const settled = await pollFor(() => backend.settledMission(approval.missionId), 'the mission settles', config.PROVISION_TIMEOUT_MS);
       expect(settled, 'mission outcome').toEqual({ status: MISSION_FAILED, error_code: ERROR_CODES.credentialsInvalid });
       await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
       expect((await backend.nodeInstances(accountId)).map((n) => n.status), 'the NodeInstance is in error').toEqual(['error']);
@@ -126,8 +126,9 @@ test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, ba
 
   const approval = await test.step(NEGATIVE.quotaGuard.approve, async () => {
     const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
-    expect({ status: approval.status, code: approval.errorCode }).toEqual({ status: 402, code: ERROR_CODES.upgradeRequired });
-    return approval;
+    const refusal = await pollFor(() => backend.paywallRefusal(approval), 'the paywall refuses the approve', config.PROVISION_TIMEOUT_MS);
+    expect(refusal, refusal.seen).toMatchObject({ refused: true, code: ERROR_CODES.upgradeRequired });
+    return { ...approval, refusal };
   });
 
   await test.step(NEGATIVE.quotaGuard.upgradeCard, async () => {

@@ -110,12 +110,13 @@ setup(PREFLIGHT.rollup, async ({ backend }) => {
 });
 
 setup(PREFLIGHT.worker, async ({ backend }) => {
+  const source = config.WORKER_STATE_COMMAND ? 'WORKER_STATE_COMMAND' : `worker health at ${config.WORKER_HEALTH_URL}`;
   await expect
     .poll(
-      () => backend.workerHealth().then((h) => h.status, () => 'unreachable'),
-      backendPoll(`worker health at ${config.WORKER_HEALTH_URL} must be "ok": start the worker (sudo systemctl status powernode-worker@default)`),
+      () => backend.workerState().then((s) => (s.running ? 'running' : 'not running'), (error: Error) => `unreadable: ${error.message}`),
+      backendPoll(`${source} must say the worker is running: start the worker (sudo systemctl status powernode-worker@default)`),
     )
-    .toBe('ok');
+    .toBe('running');
 });
 
 setup(PREFLIGHT.extensions, async ({ anonymousApi }) => {

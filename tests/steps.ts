@@ -4,11 +4,8 @@
  * fault must make the run fail. A title with a figure the target configures (a route, a price)
  * is a function of that figure.
  *
- * Plain strings only, no imports with side effects: the self-test imports this module outside
- * Playwright.
+ * Plain strings only, no imports: the self-test imports this module outside Playwright.
  */
-import { METER_JOB_NAME } from '../helpers/runbook';
-
 /** Runbook: Pre-flight 1-5 and Prerequisites (tests/preflight.setup.ts). */
 export const PREFLIGHT = {
   backendUp: 'Backend answers /up',
@@ -107,7 +104,7 @@ export const NEGATIVE = {
 export const AFTER_RUN = {
   finalState: "Final state: one running NodeInstance and one 'running' usage record per funnel identity",
   noServerErrors: 'No 500s in the backend log since the run started',
-  noFailedMeterJobs: `No failed ${METER_JOB_NAME} jobs`,
+  noFailedMeterJobs: (meterJob: string) => `No failed ${meterJob} jobs`,
   rollback: "Rollback: destroy the run's Vultr instances, delete its NodeInstances and usage records",
   rollbackTwice: 'Safe to run twice: a second rollback finds nothing left',
   rollbackSawTags: "Presence first: the first pass found every instance through its account tag, not only through its row",

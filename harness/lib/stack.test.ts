@@ -6,6 +6,9 @@ const inherited = {
   PATH: '/bin',
   E2E_RUN_ID: 'abcd1234',
   STACK_FAULTS: 'quota_guard_disabled',
+  STACK_VARIANTS: 'route_core',
+  TARGET_PROFILE: 'powernode-core',
+  PAYWALL_SOURCE: 'chat',
   VULTR_FAULTS: 'x',
   PLAYWRIGHT_HTML_OUTPUT_DIR: '/x',
   DATABASE_URL: 'postgres://elsewhere/db',
@@ -29,6 +32,7 @@ describe('an isolated stack environment', () => {
       STRIPE_WEBHOOK_URL: 'http://127.0.0.1:4201/api/v1/billing/stripe/webhook',
     });
     expect(env).not.toHaveProperty('STACK_FAULTS');
+    expect(env).not.toHaveProperty('STACK_VARIANTS');
     expect(env).not.toHaveProperty('VULTR_FAULTS');
     expect(env).not.toHaveProperty('E2E_RUN_ID');
   });
@@ -48,7 +52,11 @@ describe('an isolated stack environment', () => {
       BACKEND_LOG_COMMAND: '',
       BACKEND_LOG_FILE: '/tmp/s/logs/backend.log',
       PLAYWRIGHT_JSON_OUTPUT_NAME: '/tmp/r.json',
+      // The runbook's dialect, whatever the caller's shell says, unless the harness sets one.
+      TARGET_PROFILE: '',
+      PAYWALL_SOURCE: '',
     });
+    expect(suiteEnv(inherited, ports, '/tmp/s', { set: { TARGET_PROFILE: 'powernode-core' } }).TARGET_PROFILE).toBe('powernode-core');
     expect(env).not.toHaveProperty('E2E_RUN_ID');
     expect(env).not.toHaveProperty('PLAYWRIGHT_HTML_OUTPUT_DIR');
   });

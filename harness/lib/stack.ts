@@ -17,7 +17,7 @@ import {
   startCommand,
   type StackPorts,
 } from '@m1/reference/stack';
-import { isLoopbackUrl } from '../../helpers/config';
+import { DIALECT_VARIABLES, isLoopbackUrl } from '../../helpers/config';
 import { exitedWithin, signal, sleep, spawnLogged, tail, type Spawned } from './processes';
 import { groupMembers, snapshot, survivors, treeOf } from './proc';
 
@@ -27,9 +27,10 @@ export function portList(ports: Ports): number[] {
   return [ports.base, ports.vultr, ports.stripe, ports.worker, ports.postgres];
 }
 
-/** Variables that would aim a run elsewhere, switch faults on, or move the reports. */
+/** Variables that would aim a run elsewhere, switch faults or variants on, or move the reports. */
 const SCRUBBED = [
   'STACK_FAULTS',
+  'STACK_VARIANTS',
   'VULTR_FAULTS',
   'E2E_RUN_ID',
   'E2E_REPEAT_EACH',
@@ -74,10 +75,15 @@ export function stackEnv(base: NodeJS.ProcessEnv, ports: Ports, stackDir: string
   };
 }
 
-/** The suite's view of the same stack: never starting one itself, reading the stack's backend log. */
+/**
+ * The suite's view of the same stack: never starting one itself, reading the stack's backend log,
+ * in the runbook's dialect unless the harness sets another (an empty value is the default, and
+ * keeps .env from filling it in).
+ */
 export function suiteEnv(base: NodeJS.ProcessEnv, ports: Ports, stackDir: string, changes: EnvChanges = {}): NodeJS.ProcessEnv {
   return {
     ...isolated(base, changes),
+    ...Object.fromEntries(DIALECT_VARIABLES.map((name) => [name, ''])),
     ...stackAddresses(ports),
     DATABASE_URL: embeddedDatabaseUrl(ports.postgres),
     BACKEND_LOG_COMMAND: '',
@@ -108,6 +114,8 @@ export type StartOptions = {
   env?: EnvChanges;
   fresh?: boolean;
   faults?: readonly string[];
+  /** CONTRACT 9 variants to switch on (`--variants`, passed as STACK_VARIANTS). */
+  variants?: readonly string[];
   timeoutMs?: number;
   /** Called as soon as the stack is spawned (the bench samples from there on; an interrupt handler may need it). */
   onSpawn?: (spawned: Spawned) => void;
@@ -141,7 +149,8 @@ export async function startStack(options: StartOptions): Promise<RunningStack> {
   const { ports, dir, log } = options;
   const busy = await busyPorts(portList(ports));
   if (busy.length > 0) throw new Error(`ports ${busy.join(', ')} are in use: another harness run, or a stack left running (npm run stack -- --stop with its STACK_DIR)`);
-  const env = stackEnv(process.env, ports, dir, options.env);
+  const variants = options.variants && options.variants.length > 0 ? { STACK_VARIANTS: options.variants.join(',') } : {};
+  const env = { ...stackEnv(process.env, ports, dir, options.env), ...variants };
   const { command, args, cwd } = startCommand({ fresh: options.fresh, faults: options.faults });
   let offset = 0;
   try {

@@ -1,24 +1,26 @@
 /**
  * The Powernode REST API (CONTRACT 4) for one identity, over undici. Every answer is
  * unwrapped from the `{success, data | error}` envelope and parsed with zod; callers get either the
- * typed data or the error code and status, never a stack trace and never the token.
+ * typed data or the error code and status, never a stack trace and never the token. How errors and
+ * missions read is the target's dialect (helpers/dialect/: ERROR_ENVELOPE, MISSION_API).
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { describeCall, httpJson, pollable, type HttpCall } from './http';
+import { describeCall, httpJson, type HttpCall } from './http';
+import { ERROR_ENVELOPES, type ErrorEnvelope } from '../dialect/errors';
+import { MISSION_APIS, type MissionApi } from '../dialect/mission-api';
 import {
   appConfigSchema,
   checkoutSessionResponseSchema,
   conversationResponseSchema,
-  errorEnvelopeSchema,
   loginResponseSchema,
-  missionSchema,
   postMessageResponseSchema,
   providerCredentialResponseSchema,
   registerResponseSchema,
   spendResponseSchema,
   successEnvelopeSchema,
   type ApiErrorBody,
+  type Mission,
 } from '../schemas';
 
 export const API_PREFIX = '/api/v1';
@@ -40,9 +42,6 @@ export const API_PATHS = {
   mission: (missionId: string) => `/ai/missions/${encodeURIComponent(missionId)}`,
   providerCredentials: '/system/provider_credentials',
 } as const;
-
-/** Mission statuses after which the worker will not change the mission again (CONTRACT 4 additions: completed | failed). */
-const SETTLED_MISSION_STATUSES = ['completed', 'failed'];
 
 /** Matches the path of `POST /api/v1/ai/missions/:id/approve`; the first group is the mission id. */
 export const APPROVE_PATH = new RegExp(`^${API_PREFIX}/ai/missions/([^/]+)/approve/?$`);
@@ -72,9 +71,15 @@ export function unwrap<T>(result: ApiResult<T>): T {
 
 /**
  * Reads an answer: a 2xx must carry the success envelope and data matching `schema`; anything
- * else must carry the error envelope. A body that is neither is reported as `unexpected_body`.
+ * else must carry the error envelope (`errors` reads it). A body that is neither is reported as
+ * `unexpected_body`.
  */
-export function readEnvelope<S extends z.ZodType>(status: number, json: unknown, schema: S): ApiResult<z.output<S>> {
+export function readEnvelope<S extends z.ZodType>(
+  status: number,
+  json: unknown,
+  schema: S,
+  errors: ErrorEnvelope = ERROR_ENVELOPES.nested,
+): ApiResult<z.output<S>> {
   if (status >= 200 && status < 300) {
     const envelope = successEnvelopeSchema.safeParse(json);
     if (envelope.success) {
@@ -83,10 +88,15 @@ export function readEnvelope<S extends z.ZodType>(status: number, json: unknown,
       return { ok: false, status, error: { code: 'unexpected_body', message: data.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } };
     }
   }
-  const error = errorEnvelopeSchema.safeParse(json);
-  if (error.success) return { ok: false, status, error: error.data.error };
+  const error = errors.read(json);
+  if (error) return { ok: false, status, error };
   return { ok: false, status, error: { code: 'unexpected_body', message: `no ${status < 300 ? 'success' : 'error'} envelope in the answer` } };
 }
+
+/** How this target's API reads: its error envelope and its mission API. */
+export type ApiDialect = { errors: ErrorEnvelope; missions: MissionApi };
+
+const RUNBOOK_API: ApiDialect = { errors: ERROR_ENVELOPES.nested, missions: MISSION_APIS.runbook };
 
 export class ApiClient {
   private readonly apiBase: string;
@@ -95,12 +105,13 @@ export class ApiClient {
     private readonly baseUrl: string,
     private readonly dispatcher: Dispatcher,
     private readonly token?: string,
+    private readonly dialect: ApiDialect = RUNBOOK_API,
   ) {
     this.apiBase = `${baseUrl.replace(/\/+$/, '')}${API_PREFIX}`;
   }
 
   withToken(token: string): ApiClient {
-    return new ApiClient(this.baseUrl, this.dispatcher, token);
+    return new ApiClient(this.baseUrl, this.dispatcher, token, this.dialect);
   }
 
   async call<S extends z.ZodType>(
@@ -113,7 +124,7 @@ export class ApiClient {
     const headers: HttpCall['headers'] = { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra.headers };
     const url = `${this.apiBase}${path}`;
     const response = await httpJson(this.dispatcher, url, { method, headers, body, rawJson: extra.rawJson });
-    return { ...readEnvelope(response.status, response.json, schema), call: describeCall(method, url) };
+    return { ...readEnvelope(response.status, response.json, schema, this.dialect.errors), call: describeCall(method, url) };
   }
 
   register(body: { email: string; password: string; name: string; account_name?: string }) {
@@ -149,20 +160,9 @@ export class ApiClient {
     return this.call('POST', API_PATHS.messages(conversationId), postMessageResponseSchema, { message: { content } });
   }
 
-  mission(missionId: string) {
-    return this.call('GET', API_PATHS.mission(missionId), missionSchema);
-  }
-
-  /**
-   * Probe: a mission's outcome once it has settled (completed or failed), else a note of where it
-   * is, so a poll stops as soon as the worker is done, whatever the outcome, and the caller then
-   * asserts the outcome itself. Throws when the API refuses to show the mission.
-   */
-  async settledMission(missionId: string): Promise<{ status: string; error_code: string | null } | null> {
-    const answer = await pollable(() => this.mission(missionId));
-    if (typeof answer === 'string') return null;
-    const mission = unwrap(answer);
-    return SETTLED_MISSION_STATUSES.includes(mission.status) ? { status: mission.status, error_code: mission.error_code ?? null } : null;
+  /** The mission with its brief and plan, however the target's API spells them (MISSION_API). */
+  mission(missionId: string): Promise<ApiResult<Mission>> {
+    return this.dialect.missions.read((method, path, schema) => this.call(method, path, schema), missionId);
   }
 
   /** Sends a brief to the account's concierge conversation and returns the mission it started. */

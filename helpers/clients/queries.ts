@@ -2,9 +2,12 @@
  * Every SQL statement the suite runs, against the contract's columns only (CONTRACT 5).
  * A real Powernode keeps the Vultr id elsewhere (`config->>'cloud_instance_id'`), so that one
  * expression comes from config (NODE_INSTANCE_PROVIDER_ID_SQL, validated as a column or a
- * column->>'key'). Every row is parsed with zod before anyone reads it.
+ * column->>'key'), and its NodeInstance rows need more columns than the runbook's
+ * (NODE_INSTANCE_INSERT, helpers/dialect/node-instances.ts). Every row is parsed with zod before
+ * anyone reads it.
  */
 import { z } from 'zod';
+import { NODE_INSTANCE_INSERTS, type NodeInstanceInsert } from '../dialect/node-instances';
 import {
   accountRowSchema,
   aiProviderRowSchema,
@@ -109,8 +112,9 @@ const accountIdRowSchema = z.object({ account_id: z.string() });
 const holdingRowSchema = z.object({ provider_instance_id: z.string().nullable() });
 const visibleRowSchema = z.object({ visible: z.boolean() });
 
-export function createQueries(db: Queryable, options: { providerIdSql: string }) {
+export function createQueries(db: Queryable, options: { providerIdSql: string; insert?: NodeInstanceInsert }) {
   const providerId = `(${options.providerIdSql})`;
+  const insert = options.insert ?? NODE_INSTANCE_INSERTS.runbook;
   const nodeInstanceColumns = `id, account_id, mission_id::text AS mission_id, name, status,
     ${providerId} AS provider_instance_id, public_ip_address, created_at, updated_at`;
 
@@ -245,7 +249,8 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
     /** The QuotaGuard negative path: an instance the account "has" without any cloud call. */
     async insertNodeInstance(instance: NewNodeInstance): Promise<NodeInstanceRow> {
       const { rows } = await db.query(
-        `INSERT INTO system_node_instances (account_id, name, status) VALUES ($1, $2, $3) RETURNING ${nodeInstanceColumns}`,
+        `INSERT INTO system_node_instances (${['account_id', 'name', 'status', ...insert.extraColumns].join(', ')})
+         VALUES (${['$1', '$2', '$3', ...insert.extraValues].join(', ')}) RETURNING ${nodeInstanceColumns}`,
         [instance.accountId, instance.name, instance.status],
       );
       return nodeInstanceRowSchema.parse(rows[0]);
@@ -335,6 +340,36 @@ export function createQueries(db: Queryable, options: { providerIdSql: string })
         [accountId],
       );
       return parseRows(missionRowSchema, rows);
+    },
+
+    async mission(missionId: string): Promise<MissionRow | null> {
+      const { rows } = await db.query(
+        'SELECT id, account_id, conversation_id, phase, status, error_code, created_at FROM ai_missions WHERE id = $1',
+        [missionId],
+      );
+      return rows[0] === undefined ? null : missionRowSchema.parse(rows[0]);
+    },
+
+    /** The newest plan the accounts' missions hold, as stored (for the diagnosis's hints: read, never asserted). */
+    async latestPlan(accountIds: string[]): Promise<unknown> {
+      if (accountIds.length === 0) return null;
+      const { rows } = await db.query(
+        'SELECT plan FROM ai_missions WHERE account_id = ANY($1::uuid[]) AND plan IS NOT NULL ORDER BY created_at DESC LIMIT 1',
+        [accountIds],
+      );
+      return (rows[0] as { plan?: unknown } | undefined)?.plan ?? null;
+    },
+
+    /** The newest assistant chat message of the accounts that carries a paywall (`metadata.upgrade_required`), with its reason. */
+    async chatPaywall(accountIds: string[]): Promise<{ reason: string | null } | null> {
+      if (accountIds.length === 0) return null;
+      const { rows } = await db.query(
+        `SELECT metadata->'upgrade_required'->>'reason' AS reason FROM ai_messages
+          WHERE account_id = ANY($1::uuid[]) AND role = 'assistant' AND metadata ? 'upgrade_required'
+          ORDER BY created_at DESC LIMIT 1`,
+        [accountIds],
+      );
+      return rows[0] === undefined ? null : z.object({ reason: z.string().nullable() }).parse(rows[0]);
     },
 
     async aiProvider(name: string): Promise<AiProviderRow | null> {

@@ -6,6 +6,7 @@
  * action for each. A probe that could not run is listed as such; it never hides the failure.
  */
 import { stalePlans } from '../preflight/health';
+import { hintText, WORKER_HEALTH_URL_MISSING, type VariantHint } from './variant-hints';
 
 /** How GET /account answered the suite's VULTR_API_KEY. */
 export type VultrReachability = { outcome: 'accepted' | 'rejected' | 'rate_limited' | 'unreachable'; detail: string };
@@ -31,6 +32,8 @@ export type ProbeResults = {
   missingSchema?: string[];
   aiQuota?: { current: number; limit: number } | null;
   workerStatus?: string | null;
+  /** What WORKER_HEALTH_URL answered when it held no worker state (a 404 is no worker down). */
+  workerHealthAnswer?: number;
   activePlatformCredentials?: number;
   vultrApi?: VultrReachability;
   stripeApi?: { reachable: boolean; detail: string };
@@ -38,6 +41,8 @@ export type ProbeResults = {
   undeliveredWebhooks?: { id: string; type: string }[];
   stuckInstances?: StuckInstance[];
   planLimits?: { slug: string; limits: Record<string, unknown> | null }[];
+  /** Known CONTRACT 9 variants the target looks like (variant-hints.ts). */
+  hints?: VariantHint[];
   probeErrors: string[];
 };
 
@@ -52,6 +57,10 @@ export type Finding = {
 
 export function diagnose(probes: ProbeResults): Finding[] {
   const findings: Finding[] = [];
+  // A hint explains what would otherwise read as a defect: a column public Powernode keeps
+  // elsewhere is no pending migration, a health URL it does not have is no worker down.
+  const explained = new Set((probes.hints ?? []).flatMap((h) => h.explains ?? []));
+  const missingSchema = (probes.missingSchema ?? []).filter((item) => !explained.has(item));
   if (probes.backendUp === false) {
     findings.push({
       symptom: 'Any step fails at once',
@@ -70,12 +79,12 @@ export function diagnose(probes: ProbeResults): Finding[] {
       details: lines,
     });
   }
-  if (probes.missingSchema && probes.missingSchema.length > 0) {
+  if (missingSchema.length > 0) {
     findings.push({
       symptom: 'Any step fails with a database error',
       likelyCause: 'Pending migrations',
       firstAction: 'Apply pending migrations (pre-flight item 1)',
-      seen: `missing: ${probes.missingSchema.join(', ')}`,
+      seen: `missing: ${missingSchema.join(', ')}`,
     });
   }
   if (probes.aiQuota && probes.aiQuota.current >= probes.aiQuota.limit) {
@@ -86,7 +95,7 @@ export function diagnose(probes: ProbeResults): Finding[] {
       seen: `current_quota_usage ${probes.aiQuota.current} of quota_limit ${probes.aiQuota.limit}`,
     });
   }
-  if (probes.workerStatus !== undefined && probes.workerStatus !== 'ok') {
+  if (probes.workerStatus !== undefined && probes.workerStatus !== 'ok' && !explained.has(WORKER_HEALTH_URL_MISSING)) {
     findings.push({
       symptom: 'Approve produces 5xx',
       likelyCause: 'Worker not running',
@@ -184,7 +193,7 @@ function describeStuck(instance: StuckInstance): string {
   }
 }
 
-export function formatDiagnosis(findings: Finding[], probeErrors: string[]): string {
+export function formatDiagnosis(findings: Finding[], probeErrors: string[], hints: VariantHint[] = []): string {
   const lines: string[] = [];
   if (findings.length === 0) lines.push('No row of the runbook troubleshooting table matches the live state.');
   for (const f of findings) {
@@ -192,14 +201,16 @@ export function formatDiagnosis(findings: Finding[], probeErrors: string[]): str
     for (const detail of f.details ?? []) lines.push(`    ${detail}`);
     lines.push(`  first action: ${f.firstAction}`);
   }
+  for (const h of hints) lines.push(`Known variant (${h.variant}): ${hintText(h)}`);
   for (const e of probeErrors) lines.push(`(probe failed: ${e})`);
   return lines.join('\n');
 }
 
-/** One line per finding and per failed probe, for the list reporter and the report's annotations. */
-export function diagnosisLines(findings: Finding[], probeErrors: string[]): string[] {
+/** One line per finding, per known-variant hint and per failed probe, for the list reporter and the report's annotations. */
+export function diagnosisLines(findings: Finding[], probeErrors: string[], hints: VariantHint[] = []): string[] {
   const lines = findings.map((f) => `diagnosis: ${f.symptom} → ${f.likelyCause} → ${f.firstAction} (${f.seen})`);
   if (findings.length === 0) lines.push('diagnosis: no row of the runbook troubleshooting table matches the live state');
+  for (const h of hints) lines.push(`diagnosis: known variant (${h.variant}): ${hintText(h)}`);
   for (const e of probeErrors) lines.push(`diagnosis: probe failed: ${e}`);
   return lines;
 }

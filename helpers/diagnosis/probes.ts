@@ -1,18 +1,26 @@
 /**
  * The failure diagnosis's probes: the pre-flight health checks again (helpers/preflight/health.ts),
  * and what a failing test touched: the backend log, Vultr, Stripe and its webhook deliveries, and
- * the test's own NodeInstances.
+ * the test's own NodeInstances. Then what the known-variant hints read (variant-hints.ts): the
+ * failing test's sightings, and a few cheap questions to the target.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { readBackendLog, scanForServerErrors } from '../clients/backend-log';
+import { z } from 'zod';
+import { MissingLogError, readBackendLog, scanForServerErrors } from '../clients/backend-log';
 import type { Config } from '../config';
+import { dialectOf } from '../dialect';
+import { LOG_FORMATS, type LogFormat } from '../dialect/log-format';
+import { WorkerStateError } from '../dialect/worker-state';
 import type { ProbeResults, StuckInstance, VultrReachability } from './diagnosis';
-import { noAnswerCode } from '../clients/http';
+import { httpJson, noAnswerCode } from '../clients/http';
 import type { Payments } from '../system/payments';
 import type { Queries } from '../clients/queries';
-import { backendUpStatus, missingSchema, workerHealth } from '../preflight/health';
+import { backendUpStatus, missingSchema } from '../preflight/health';
 import { RUNBOOK_PLAN_LIMITS } from '../runbook';
 import { VultrApiError, type VultrClient } from '../clients/vultr';
+import { variantHints, type HintEvidence, type PageSighting } from './variant-hints';
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -75,9 +83,10 @@ const MAX_LINE_CHARS = 300;
 export async function serverErrorsSince(
   read: () => Promise<{ source: string; text: string }>,
   since: Date,
+  format: LogFormat = LOG_FORMATS.json,
 ): Promise<{ source: string; count: number; lines: string[] }> {
   const { source, text } = await read();
-  const { serverErrors } = scanForServerErrors(text, since);
+  const { serverErrors } = scanForServerErrors(text, since, format);
   const clip = (line: string) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line);
   return { source, count: serverErrors.length, lines: serverErrors.slice(0, MAX_LOG_LINES).map((e) => clip(e.line)) };
 }
@@ -158,10 +167,69 @@ export type ProbeDeps = {
   queries: Queries;
   vultr: VultrClient;
   payments: Pick<Payments, 'probe' | 'undeliveredEvents'>;
-  /** The failing test: when it started and the e-mails of the identities it used. */
-  test?: { startedAt: Date; emails: string[] };
+  /**
+   * The failing test: when it started, the e-mails of the identities it used, what its pages
+   * showed, and how to read one of its missions as its own identity would (`data` of the answer).
+   */
+  test?: { startedAt: Date; emails: string[]; sightings?: PageSighting[]; readMission?: () => Promise<unknown> };
   readLog?: () => Promise<{ source: string; text: string }>;
 };
+
+/** A mission id no target holds: its GET answers an error in the target's envelope. */
+const NO_MISSION = '00000000-0000-4000-8000-000000000000';
+
+/** Rails request lines, in any journald output format. */
+const RAILS_COMPLETED = /\bCompleted \d{3}\b/;
+
+const storedPlanSchema = z.looseObject({
+  cost_estimate: z
+    .looseObject({
+      monthly_usd: z.coerce.number().optional(),
+      hours_per_month: z.coerce.number().optional(),
+      lines: z.array(z.looseObject({ name: z.string() })).optional(),
+    })
+    .optional(),
+});
+
+/**
+ * What the known-variant hints read, each part on its own: a part that cannot be read is left out
+ * (a hint is a suggestion, never a probe error of its own).
+ */
+export async function hintEvidence(deps: ProbeDeps, seen: { log?: HintEvidence['log']; workerHealthAnswer?: number }): Promise<HintEvidence> {
+  const evidence: HintEvidence = { sightings: deps.test?.sightings ?? [], ...seen };
+  const quietly = async (probe: () => Promise<void>) => {
+    try {
+      await probe();
+    } catch {
+      // Left out: see above.
+    }
+  };
+  await quietly(async () => {
+    evidence.nodeInstanceColumns = (await deps.queries.schemaColumns(['system_node_instances'])).map((c) => c.column_name);
+  });
+  await quietly(async () => {
+    const base = deps.config.BASE_URL.replace(/\/+$/, '');
+    evidence.errorBody = (await httpJson(deps.dispatcher, `${base}/api/v1/ai/missions/${NO_MISSION}`, { timeoutMs: 5_000 })).json;
+  });
+  const emails = deps.test?.emails ?? [];
+  if (emails.length === 0) return evidence;
+  const accountIds = [...new Set((await deps.queries.accountsByEmails(emails).catch(() => [])).map((a) => a.account_id))];
+  await quietly(async () => {
+    const stored = storedPlanSchema.safeParse(await deps.queries.latestPlan(accountIds));
+    const cost = stored.success ? stored.data.cost_estimate : undefined;
+    if (cost) evidence.plan = { monthlyUsd: cost.monthly_usd ?? null, hoursPerMonth: cost.hours_per_month ?? null, lineNames: (cost.lines ?? []).map((l) => l.name) };
+  });
+  await quietly(async () => {
+    evidence.chatPaywall = await deps.queries.chatPaywall(accountIds);
+  });
+  const readMission = deps.test?.readMission;
+  if (readMission) {
+    await quietly(async () => {
+      evidence.missionData = await readMission();
+    });
+  }
+  return evidence;
+}
 
 /** Runs every probe, recording (not throwing) the ones that could not run. */
 export async function probeSystem(deps: ProbeDeps): Promise<ProbeResults> {
@@ -176,10 +244,22 @@ export async function probeSystem(deps: ProbeDeps): Promise<ProbeResults> {
   await attempt('backend /up', async () => {
     results.backendUp = (await backendUpStatus(deps.dispatcher, deps.config.BASE_URL)) === 200;
   });
+  const dialect = dialectOf(deps.config);
+  const seen: { log?: HintEvidence['log']; workerHealthAnswer?: number } = {};
   const test = deps.test;
   if (test) {
+    const read = deps.readLog ?? (() => readBackendLog(deps.config));
     await attempt('backend log', async () => {
-      results.serverErrors = await serverErrorsSince(deps.readLog ?? (() => readBackendLog(deps.config)), test.startedAt);
+      const log = await read().catch((error: unknown) => {
+        // No log where BACKEND_LOG_FILE says: public Powernode's journal may be beside it.
+        if (error instanceof MissingLogError) {
+          const journal = join(dirname(error.path), 'backend.journal');
+          if (existsSync(journal)) seen.log = { journalBeside: journal };
+        }
+        throw error;
+      });
+      seen.log = { jsonLines: LOG_FORMATS.json.entries(log.text).length, railsLines: log.text.split('\n').filter((l) => RAILS_COMPLETED.test(l)).length };
+      results.serverErrors = await serverErrorsSince(() => Promise.resolve(log), test.startedAt, dialect.log);
     });
   }
   await attempt('schema', async () => {
@@ -191,9 +271,11 @@ export async function probeSystem(deps: ProbeDeps): Promise<ProbeResults> {
   });
   await attempt('worker health', async () => {
     try {
-      results.workerStatus = (await workerHealth(deps.dispatcher, deps.config.WORKER_HEALTH_URL)).status;
-    } catch {
+      const state = await dialect.worker.read({ url: deps.config.WORKER_HEALTH_URL, command: deps.config.WORKER_STATE_COMMAND, dispatcher: deps.dispatcher });
+      results.workerStatus = state.running ? 'ok' : 'not running';
+    } catch (error) {
       results.workerStatus = null;
+      if (error instanceof WorkerStateError && error.httpStatus !== undefined) results.workerHealthAnswer = seen.workerHealthAnswer = error.httpStatus;
     }
   });
   await attempt('platform-pool credential', async () => {
@@ -224,5 +306,6 @@ export async function probeSystem(deps: ProbeDeps): Promise<ProbeResults> {
   await attempt('plan limits', async () => {
     results.planLimits = await deps.queries.plans(Object.keys(RUNBOOK_PLAN_LIMITS));
   });
+  results.hints = variantHints(await hintEvidence(deps, seen), deps.config);
   return results;
 }

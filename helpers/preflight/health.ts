@@ -1,13 +1,13 @@
 /**
- * The pre-flight health checks: the backend's /up, the worker's health endpoint, the schema the
- * suite reads, and the plan limits QuotaGuard enforces. Pre-flight fails on them; verification and
- * the failure diagnosis ask them again.
+ * The pre-flight health checks: the backend's /up, the schema the suite reads, and the plan limits
+ * QuotaGuard enforces (the worker's state is the dialect's: helpers/dialect/worker-state.ts).
+ * Pre-flight fails on them; verification and the failure diagnosis ask them again.
  */
 import type { Dispatcher } from 'undici';
 import { describeCall, httpJson } from '../clients/http';
 import { missingSchemaItems, requiredSchema, type Queries } from '../clients/queries';
 import { RUNBOOK_PLAN_LIMITS } from '../runbook';
-import { workerHealthSchema, type CredentialRow } from '../schemas';
+import type { CredentialRow } from '../schemas';
 
 export async function backendUpStatus(dispatcher: Dispatcher, baseUrl: string): Promise<number> {
   return (await httpJson(dispatcher, `${baseUrl.replace(/\/+$/, '')}/up`, { timeoutMs: 10_000 })).status;
@@ -41,13 +41,6 @@ export function stackOwnershipProblem(identity: StackIdentity, expected: { check
     return `the stack at BASE_URL writes its backend log to ${identity.backendLog}, but this run reads ${expected.backendLog}: set BACKEND_LOG_FILE to its log, or restart the stack from this checkout`;
   }
   return null;
-}
-
-export async function workerHealth(dispatcher: Dispatcher, url: string) {
-  const response = await httpJson(dispatcher, url, { timeoutMs: 10_000 });
-  const parsed = workerHealthSchema.safeParse(response.json);
-  if (!parsed.success) throw new Error(`${describeCall('GET', url)} answered ${response.status} without {status, failed}`);
-  return parsed.data;
 }
 
 export async function missingSchema(queries: Queries, providerIdSql: string): Promise<string[]> {

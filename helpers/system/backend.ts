@@ -13,6 +13,9 @@ import { readBackendLog, scanForServerErrors, type LogScan } from '../clients/ba
 import { pollable } from '../clients/http';
 import type { Queries } from '../clients/queries';
 import type { Config } from '../config';
+import type { Dialect } from '../dialect';
+import type { ApproveAnswer, MissionOutcome, Refusal } from '../dialect/paywall';
+import type { WorkerState } from '../dialect/worker-state';
 import { impliedHoursPerMonth, spendFromUsageRecords } from '../metering';
 import {
   backendUpStatus,
@@ -23,7 +26,6 @@ import {
   stackIdentity,
   stackOwnershipProblem,
   stalePlans,
-  workerHealth,
 } from '../preflight/health';
 import { FUNNEL_LABEL, runEmailPattern } from '../run/identity-emails';
 import { CREDENTIAL_FAILURES_UNHEALTHY, NODE_INSTANCE_FAILURES, planLimits, type PlanLimitsConfig } from '../runbook';
@@ -36,6 +38,7 @@ export type BackendConfig = Pick<
   Config,
   | 'BASE_URL'
   | 'WORKER_HEALTH_URL'
+  | 'WORKER_STATE_COMMAND'
   | 'E2E_EMAIL_DOMAIN'
   | 'NODE_INSTANCE_PROVIDER_ID_SQL'
   | 'BACKEND_LOG_COMMAND'
@@ -48,11 +51,15 @@ export type BackendConfig = Pick<
 > &
   PlanLimitsConfig;
 
+/** Mission statuses after which the worker will not change the mission again (CONTRACT 4 additions: completed | failed). */
+const SETTLED_MISSION_STATUSES = ['completed', 'failed'];
+
 export class Backend {
   constructor(
     private readonly queries: Queries,
     private readonly dispatcher: Dispatcher,
     private readonly config: BackendConfig,
+    private readonly dialect: Pick<Dialect, 'worker' | 'log' | 'paywall'>,
   ) {}
 
   // ---------------------------------------------------------------- health (pre-flight, verification)
@@ -69,9 +76,9 @@ export class Backend {
     return stackOwnershipProblem(identity, { checkout: CHECKOUT, backendLog });
   }
 
-  /** The worker's health: its status and its failed jobs by name. */
-  workerHealth() {
-    return workerHealth(this.dispatcher, this.config.WORKER_HEALTH_URL);
+  /** The worker's state: running or not, and its failed jobs by name (from its health URL or an operator command). */
+  workerState(): Promise<WorkerState> {
+    return this.dialect.worker.read({ url: this.config.WORKER_HEALTH_URL, command: this.config.WORKER_STATE_COMMAND, dispatcher: this.dispatcher });
   }
 
   /**
@@ -114,7 +121,7 @@ export class Backend {
   /** The backend log read and scanned for 5xx answers since a moment, with where it was read. */
   async logSince(since: Date): Promise<LogScan & { source: string }> {
     const log = await readBackendLog(this.config);
-    return { source: log.source, ...scanForServerErrors(log.text, since) };
+    return { source: log.source, ...scanForServerErrors(log.text, since, this.dialect.log) };
   }
 
   // ---------------------------------------------------------------- the run's accounts
@@ -182,6 +189,28 @@ export class Backend {
     const mission = await this.newMission(accountId);
     if (!mission) throw new Error(`account ${accountId} has no mission: the brief was not captured`);
     return mission;
+  }
+
+  /**
+   * Probe: a mission's outcome once it has settled (completed or failed), as the worker wrote it,
+   * else null, so a poll stops as soon as the worker is done, whatever the outcome, and the caller
+   * then asserts the outcome itself. Read from the database: public Powernode's mission API
+   * carries no error code. Throws when the mission does not exist.
+   */
+  async settledMission(missionId: string): Promise<MissionOutcome | null> {
+    const row = await pollable(() => this.queries.mission(missionId));
+    if (typeof row === 'string') return null;
+    if (!row) throw new Error(`mission ${missionId} does not exist`);
+    return SETTLED_MISSION_STATUSES.includes(row.status) ? { status: row.status, error_code: row.error_code } : null;
+  }
+
+  /**
+   * Probe for RUNBOOK step 5 and the QuotaGuard negative path: whether the paywall refused an
+   * approve, where this target's paywall shows (PAYWALL_SOURCE): the approve's own answer, or the
+   * mission the worker failed after an approve that answered 200. Null until that can be told.
+   */
+  paywallRefusal(answer: ApproveAnswer): Promise<Refusal | null> {
+    return this.dialect.paywall.refusal(answer, (missionId) => this.settledMission(missionId));
   }
 
   nodeInstances(accountId: string): Promise<NodeInstanceRow[]> {

@@ -1,7 +1,15 @@
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from '../../helpers/browser';
+import { dialectOf, RUNBOOK_DIALECT, type Dialect } from '../../helpers/dialect';
+import { parseConfig } from '../../helpers/config';
 import { ProvisioningPage, parseDataValue } from './provisioning-page';
+
+const CORE_DIALECT = dialectOf(parseConfig({ TARGET_PROFILE: 'powernode-core' }));
+
+function pick({ steps, paywall, errors, briefCard }: Dialect) {
+  return { steps, paywall, errors, briefCard };
+}
 
 // A page shaped like the contract's provisioning screen (CONTRACT 3), driven by hand, to prove the page object's
 // mechanics (the status recorder above all) without a stack.
@@ -32,7 +40,7 @@ beforeAll(async () => {
   if (choice.kind === 'none') throw new Error('no Chromium: run npm run bootstrap');
   browser = await chromium.launch({ executablePath: choice.kind === 'bundled' ? undefined : choice.executablePath, args: OFFLINE_CHROMIUM_ARGS });
   page = await browser.newPage();
-  provisioning = new ProvisioningPage(page, { route: '/new', approvalGate: (click) => click() });
+  provisioning = new ProvisioningPage(page, { route: '/new', approvalGate: (click) => click(), ...pick(RUNBOOK_DIALECT) });
 });
 
 afterAll(async () => {
@@ -82,6 +90,36 @@ describe('step status recording', () => {
     });
     const recording = await provisioning.recordStepStatuses();
     expect(await recording.sequences()).toEqual({ s9: ['running'] });
+  });
+});
+
+describe('step status recording where the target keeps statuses in a step stream (STEP_STATUS_SOURCE=stream)', () => {
+  it('reads step-<id> items of step-progress-stream, and nothing else whose id starts with step-', async () => {
+    const core = new ProvisioningPage(page, { route: '/app/system/provision', approvalGate: (click) => click(), ...pick(CORE_DIALECT) });
+    await page.setContent(`<main data-testid="provisioning-page"><div data-testid="step-collapse-note" data-status="x">Merged</div><div id="slot"></div></main>`);
+    const recording = await core.recordStepStatuses();
+    await page.evaluate(() => {
+      document.getElementById('slot')!.innerHTML =
+        '<section data-testid="step-progress-stream"><ol><li data-testid="step-step-1" data-status="pending"></li></ol></section>' +
+        '<div data-testid="execution-pill" data-mission-id="m1">Provisioning… 0 of 1 steps</div>';
+    });
+    await page.evaluate(() => document.querySelector('[data-testid="step-step-1"]')!.setAttribute('data-status', 'executing'));
+    await page.evaluate(() => document.querySelector('[data-testid="step-step-1"]')!.setAttribute('data-status', 'completed'));
+    await expect.poll(() => recording.sequences()).toEqual({ 'step-1': ['pending', 'executing', 'completed'] });
+    expect(await core.executionSteps(core.executionPillOf('m1')).getAttribute('data-status')).toBe('completed');
+  });
+});
+
+describe('paywall copy', () => {
+  const CARD = '<section data-testid="upgrade-required-card" data-reason="r">Limit: 1 instance</section>';
+
+  it('is the card where approve answers 402, the chat message holding it where the paywall is in the chat', async () => {
+    await page.setContent(`<main data-testid="provisioning-page"><ol>
+      <li data-testid="msg-ai">Earlier reply</li>
+      <li data-testid="msg-ai">Free plan limit reached: 1 instance. ${CARD}</li></ol></main>`);
+    const core = new ProvisioningPage(page, { route: '/app/system/provision', approvalGate: (click) => click(), ...pick(CORE_DIALECT) });
+    expect(await core.paywallCopy.textContent()).toContain('Free plan limit reached');
+    expect(await provisioning.paywallCopy.textContent()).toBe('Limit: 1 instance');
   });
 });
 

@@ -1,6 +1,10 @@
-import type { Locator, Page, Response } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { APPROVE_PATH } from '../../helpers/clients/api';
 import type { ApprovalGate } from '../../helpers/run/approval-gate';
+import type { BriefCardFormat } from '../../helpers/dialect/brief-card';
+import type { ErrorEnvelope } from '../../helpers/dialect/errors';
+import type { PaywallSource } from '../../helpers/dialect/paywall';
+import type { StepStatusSource } from '../../helpers/dialect/step-statuses';
 import { PlanReview } from './plan-review';
 import { usdOf } from './billing-page';
 
@@ -8,7 +12,17 @@ export const BRIEF_KEYS = ['intent', 'use_case', 'scale', 'regions', 'budget_cap
 export type BriefKey = (typeof BRIEF_KEYS)[number];
 
 /** What the page's own Approve call got back, and which mission it approved; `requestedAt` is the click. */
-export type Approval = { missionId: string; status: number; errorCode: string | null; requestedAt: Date; answeredAt: Date };
+export type Approval = {
+  missionId: string;
+  status: number;
+  errorCode: string | null;
+  /** Whether approve answered as this target does when it accepts (PAYWALL_SOURCE: 202, or 200). */
+  accepted: boolean;
+  /** The keys of the answer's `data`, e.g. ["mission_id", "status"] or ["mission"]: how the answer was shaped. */
+  dataKeys: string[];
+  requestedAt: Date;
+  answeredAt: Date;
+};
 
 export type ProvisioningPageOptions = {
   route: string;
@@ -16,6 +30,11 @@ export type ProvisioningPageOptions = {
   approvalGate: ApprovalGate;
   /** How long the AI may take to answer a chat message (a real LLM is slower than the reference stand-in). */
   aiReplyTimeoutMs?: number;
+  /** The target's dialect where this screen differs (helpers/dialect/). */
+  steps: StepStatusSource;
+  paywall: PaywallSource;
+  errors: ErrorEnvelope;
+  briefCard: BriefCardFormat;
 };
 
 const DEFAULT_AI_REPLY_TIMEOUT_MS = 30_000;
@@ -23,6 +42,8 @@ const DEFAULT_AI_REPLY_TIMEOUT_MS = 30_000;
 /** The provisioning chat (`/new`): chat, Brief Card, plan modal, execution pill, paywall, toasts. */
 export class ProvisioningPage {
   readonly plan: PlanReview;
+  /** The last Approve call's answer, for the failure diagnosis. */
+  lastApproval: Approval | undefined;
 
   constructor(
     readonly page: Page,
@@ -59,8 +80,17 @@ export class ProvisioningPage {
     return this.page.getByTestId('brief-card');
   }
 
+  get briefHeading(): Locator {
+    return this.briefCard.getByRole('heading').first();
+  }
+
   briefField(key: BriefKey): Locator {
     return this.briefCard.getByTestId(`brief-field-${key}`);
+  }
+
+  /** What this target's Brief Card prints: its heading, and how it renders a scale. */
+  get briefFormat(): BriefCardFormat {
+    return this.options.briefCard;
   }
 
   get costCap(): Locator {
@@ -79,13 +109,21 @@ export class ProvisioningPage {
     return this.page.locator(`[data-testid="execution-pill"][data-mission-id="${missionId}"]`);
   }
 
-  /** One element per step, `execution-step-<stepId>`, each with `data-status`. */
+  /**
+   * One element per step of the execution the pill shows, each with `data-status`: inside the
+   * pill (`execution-step-<stepId>`) or in the step stream beside it, as the target draws them.
+   */
   executionSteps(pill: Locator = this.executionPill): Locator {
-    return pill.locator('[data-testid^="execution-step-"]');
+    return this.options.steps.steps(this.page, pill);
   }
 
   get upgradeCard(): Locator {
     return this.page.getByTestId('upgrade-required-card');
+  }
+
+  /** Where the paywall's copy shows (the Free plan and its limit): the card, or the chat message holding it. */
+  get paywallCopy(): Locator {
+    return this.options.paywall.copy({ upgradeCard: this.upgradeCard, aiMessages: this.aiMessages });
   }
 
   get upgradeCta(): Locator {
@@ -127,7 +165,19 @@ export class ProvisioningPage {
       const answeredAt = new Date();
       const [, missionId] = APPROVE_PATH.exec(new URL(response.url()).pathname) ?? [];
       if (!missionId) throw new Error(`the Approve call went to ${new URL(response.url()).pathname}, not to a mission's approve path`);
-      return { missionId: decodeURIComponent(missionId), status: response.status(), errorCode: await errorCodeOf(response), requestedAt, answeredAt };
+      const body: unknown = await response.json().catch(() => null);
+      const status = response.status();
+      const data: unknown = body && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
+      this.lastApproval = {
+        missionId: decodeURIComponent(missionId),
+        status,
+        errorCode: this.options.errors.read(body)?.code ?? null,
+        accepted: status === this.options.paywall.acceptedStatus,
+        dataKeys: data && typeof data === 'object' ? Object.keys(data) : [],
+        requestedAt,
+        answeredAt,
+      };
+      return this.lastApproval;
     });
   }
 
@@ -153,7 +203,7 @@ export class ProvisioningPage {
    * renders it. A MutationObserver with old values sees even two changes inside one frame.
    */
   async recordStepStatuses(): Promise<StepStatusRecording> {
-    await this.page.evaluate(installStepStatusObserver, { prefix: 'execution-step-' });
+    await this.page.evaluate(installStepStatusObserver, { selector: this.options.steps.selector, prefix: this.options.steps.idPrefix });
     return new StepStatusRecording(this.page);
   }
 }
@@ -167,17 +217,6 @@ export function parseDataValue(raw: string): unknown {
   }
 }
 
-async function errorCodeOf(response: Response): Promise<string | null> {
-  try {
-    const body = (await response.json()) as { error?: { code?: unknown } | string; code?: unknown };
-    if (body.error && typeof body.error === 'object' && typeof body.error.code === 'string') return body.error.code;
-    if (typeof body.code === 'string') return body.code;
-    return typeof body.error === 'string' ? body.error : null;
-  } catch {
-    return null;
-  }
-}
-
 type StepLog = Record<string, string[]>;
 type ObserverWindow = Window & { __m1StepStatuses?: StepLog; __m1StepObserver?: MutationObserver };
 
@@ -186,7 +225,7 @@ type ObserverWindow = Window & { __m1StepStatuses?: StepLog; __m1StepObserver?: 
  * observer batch the DOM already shows the latest value, so each element's earlier values come from
  * the records' old values, in order, followed by what the element shows now.
  */
-function installStepStatusObserver({ prefix }: { prefix: string }): void {
+function installStepStatusObserver({ selector, prefix }: { selector: string; prefix: string }): void {
   const w = window as ObserverWindow;
   w.__m1StepObserver?.disconnect();
   const log: StepLog = {};
@@ -197,11 +236,11 @@ function installStepStatusObserver({ prefix }: { prefix: string }): void {
     if (seq[seq.length - 1] !== status) seq.push(status);
   };
   const stepOf = (el: Element) => (el.getAttribute('data-testid') ?? '').slice(prefix.length);
-  const isStep = (n: Node): n is Element => n instanceof Element && (n.getAttribute('data-testid') ?? '').startsWith(prefix);
+  const isStep = (n: Node): n is Element => n instanceof Element && n.matches(selector);
   const stepsIn = (node: Node): Element[] => {
     if (!(node instanceof Element)) return [];
     const found = isStep(node) ? [node] : [];
-    found.push(...Array.from(node.querySelectorAll(`[data-testid^="${prefix}"]`)));
+    found.push(...Array.from(node.querySelectorAll(selector)));
     return found;
   };
   for (const el of stepsIn(document.body)) push(stepOf(el), el.getAttribute('data-status'));
