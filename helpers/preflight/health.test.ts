@@ -21,7 +21,7 @@ describe('stalePlans', () => {
 });
 
 describe('stackOwnershipProblem', () => {
-  const expected = { checkout: '/root/m1', backendLog: '/root/m1/.stack/logs/backend.log' };
+  const expected = { checkout: '/root/m1', backendLog: '/root/m1/.stack/logs/backend.log', requireIdentity: true };
 
   it("accepts this checkout's own stack", () => {
     expect(stackOwnershipProblem({ status: 200, checkout: '/root/m1', backendLog: '/root/m1/.stack/logs/backend.log' }, expected)).toBeNull();
@@ -41,6 +41,9 @@ describe('stackOwnershipProblem', () => {
 
   it('stops a run against a local server that does not say which checkout it is', () => {
     expect(stackOwnershipProblem({ status: 200, checkout: null, backendLog: null }, expected)).toMatch(/does not say which checkout started it.*START_STACK=never/);
+    // START_STACK=never: an external target by choice; a reference stack must still be this checkout's.
+    expect(stackOwnershipProblem({ status: 200, checkout: null, backendLog: null }, { ...expected, requireIdentity: false })).toBeNull();
+    expect(stackOwnershipProblem({ status: 200, checkout: '/work/other', backendLog: null }, { ...expected, requireIdentity: false })).toMatch(/started from \/work\/other/);
   });
 });
 

@@ -30,8 +30,13 @@ export async function stackIdentity(dispatcher: Dispatcher, baseUrl: string): Pr
  * another checkout's stack reads a backend log that stack does not write, and fails a verification
  * later for a reason nobody can see; this says it at once.
  */
-export function stackOwnershipProblem(identity: StackIdentity, expected: { checkout: string; backendLog: string | null }): string | null {
+export function stackOwnershipProblem(
+  identity: StackIdentity,
+  expected: { checkout: string; backendLog: string | null; /** START_STACK=auto: a stack that does not say whose it is may not be reused. */ requireIdentity: boolean },
+): string | null {
   if (identity.checkout === null && identity.backendLog === null) {
+    // START_STACK=never: whatever answers is an external target by choice (a local Powernode, say).
+    if (!expected.requireIdentity) return null;
     return 'the server at BASE_URL does not say which checkout started it (no x-m1-stack-checkout on /up), so the run cannot tell its logs apart: stop it, or set START_STACK=never to test it as an external target';
   }
   if (identity.checkout !== null && identity.checkout !== expected.checkout) {

@@ -39,6 +39,7 @@ export type BackendConfig = Pick<
   | 'BASE_URL'
   | 'WORKER_HEALTH_URL'
   | 'WORKER_STATE_COMMAND'
+  | 'START_STACK'
   | 'E2E_EMAIL_DOMAIN'
   | 'NODE_INSTANCE_PROVIDER_ID_SQL'
   | 'BACKEND_LOG_COMMAND'
@@ -73,7 +74,7 @@ export class Backend {
   async stackOwnershipProblem(): Promise<string | null> {
     const identity = await stackIdentity(this.dispatcher, this.config.BASE_URL);
     const backendLog = this.config.BACKEND_LOG_COMMAND ? null : resolve(process.cwd(), this.config.BACKEND_LOG_FILE);
-    return stackOwnershipProblem(identity, { checkout: CHECKOUT, backendLog });
+    return stackOwnershipProblem(identity, { checkout: CHECKOUT, backendLog, requireIdentity: this.config.START_STACK === 'auto' });
   }
 
   /** The worker's state: running or not, and its failed jobs by name (from its health URL or an operator command). */
