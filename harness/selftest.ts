@@ -261,7 +261,8 @@ async function runOne(run: Extract<PlannedRun, { kind: 'clean' | 'fault' }>, con
 
 /** One variant: the default profile must fail with its hint, then its settings must pass, on one stack. */
 async function runVariant(run: Extract<PlannedRun, { kind: 'variant' }>, config: string, interrupted: () => boolean): Promise<VariantResult> {
-  const runDir = runDirOf(run.name);
+  // Apart from the fault of the same name (cost_730h is both), whose logs stay for the report's reader.
+  const runDir = runDirOf(`variant ${run.name}`);
   const settings = variantSettings(run.variant, join(runDir, 'stack'));
   const detectionRun = { name: run.name, kind: 'fault' as const, expectation: { ...run.expectation, diagnosis: run.expectation.hint }, description: VARIANTS[run.variant] };
   const acceptanceRun = { name: run.name, kind: 'clean' as const, description: `the whole suite with ${Object.keys(settings).join(', ')}` };
