@@ -110,6 +110,12 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
       'the meter job runs daily and the suite never starts one; the self-test stands in for the schedule with one run ' +
       '(POST /jobs/meter?wait=1 on the worker) before every suite run, and the verification teardown must then see it failed',
   },
+  meter_job_unlisted: {
+    grep: FUNNEL_TEST,
+    step: inTest(before(AFTER_RUN.noFailedMeterJobs)),
+    diagnosis: NO_ROW,
+    note: 'a worker state that does not list the meter job must not read as "0 failed"',
+  },
   worker_not_started: { grep: FUNNEL_TEST, step: inTest(PREFLIGHT.worker), diagnosis: /likely cause: Worker not running/ },
   billing_page_500: {
     grep: FUNNEL_TEST,

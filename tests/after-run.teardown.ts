@@ -59,7 +59,13 @@ teardown(AFTER_RUN.noFailedMeterJobs(config.METER_JOB_NAME), async ({ run, backe
   skipWhenNothingToVerify(run);
   const worker = await backend.workerState();
   await evidence.attach('worker state', worker);
-  expect(worker.failed[config.METER_JOB_NAME] ?? 0, `failed ${config.METER_JOB_NAME} jobs in the last 24 h (${worker.source})`).toBe(0);
+  // A job the worker does not list would read as "0 failed": the absence must be seeable first.
+  const failed = worker.failed[config.METER_JOB_NAME];
+  expect(
+    failed,
+    `the worker's state (${worker.source}) lists no job named ${config.METER_JOB_NAME}; it lists: ${Object.keys(worker.failed).join(', ') || 'nothing'} — set METER_JOB_NAME to the meter job's name`,
+  ).toBeDefined();
+  expect(failed, `failed ${config.METER_JOB_NAME} jobs in the last 24 h (${worker.source})`).toBe(0);
 });
 
 teardown(AFTER_RUN.rollback, async ({ run, rollback, evidence }) => {

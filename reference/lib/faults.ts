@@ -24,6 +24,7 @@ export const FAULTS = {
   usage_record_rolled_up: 'the usage record is written as rolled_up instead of pending',
   live_spend_730h: 'live spend aggregates at 730 h per month',
   meter_job_failing: 'the billing.provisioning_meter job fails',
+  meter_job_unlisted: "the worker's health does not list the billing.provisioning_meter job at all",
   worker_not_started: 'the stack does not start the worker',
   billing_page_500: 'the billing spend endpoint answers 500',
   pending_migration: 'the last migration (usage records) is not applied',
