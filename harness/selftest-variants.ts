@@ -6,7 +6,7 @@
  * whole suite must pass. Where to fail is built from the specs' own titles, as for the faults.
  */
 import type { VariantName } from '@m1/reference/variants';
-import { AFTER_RUN, NEGATIVE, PREFLIGHT } from '../tests/steps';
+import { NEGATIVE, PREFLIGHT } from '../tests/steps';
 import { FUNNEL_TEST, STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, inTest, literal, theTest } from './selftest-faults';
 
 export type VariantExpectation = {
@@ -55,5 +55,5 @@ export const VARIANT_EXPECTATIONS: Record<VariantName, VariantExpectation> = {
     hint: hint('worker_command', 'WORKER_STATE_COMMAND'),
     note: 'a health URL answering 404 is the hint\'s to explain, not a "Worker not running" row',
   },
-  log_journald: { grep: FUNNEL_TEST, step: inTest(AFTER_RUN.noServerErrors), hint: hint('log_journald', 'BACKEND_LOG_FORMAT=journald') },
+  log_journald: { grep: FUNNEL_TEST, step: inTest(PREFLIGHT.ownStack), hint: hint('log_journald', 'BACKEND_LOG_FORMAT=journald') },
 };
