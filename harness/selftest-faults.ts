@@ -122,6 +122,12 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     step: STEP_6,
     diagnosis: /likely cause: Backend answered 5xx\n {2}seen: .*\n {4}\{.*"url":"\/api\/v1\/billing\/spend".*"statusCode":500/,
   },
+  backend_log_unreadable: {
+    grep: FUNNEL_TEST,
+    step: inTest(AFTER_RUN.noServerErrors),
+    diagnosis: NO_ROW,
+    note: 'a line the 5xx scan cannot read or date fails the check, naming the line, instead of being skipped',
+  },
   pending_migration: {
     grep: FUNNEL_TEST,
     step: inTest(PREFLIGHT.schema),

@@ -27,6 +27,7 @@ export const FAULTS = {
   meter_job_unlisted: "the worker's health does not list the billing.provisioning_meter job at all",
   worker_not_started: 'the stack does not start the worker',
   billing_page_500: 'the billing spend endpoint answers 500',
+  backend_log_unreadable: 'the backend log gets a plain-text line among its JSON lines, one no scan can date',
   pending_migration: 'the last migration (usage records) is not applied',
   platform_credential_missing: 'the seed registers no platform-pool Vultr credential',
   ai_quota_exhausted: 'the AI provider pro_cloud is seeded with its quota used up (current_quota_usage = quota_limit)',
