@@ -201,7 +201,9 @@ test(FUNNEL.test, async ({
     await expect(provisioning.paywallCopy).toContainText(UI_TEXTS.freePlan);
     await expect(provisioning.paywallCopy).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
-    await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
+    await expect(provisioning.upgradeCta, 'the CTA a person reads').toHaveText(provisioning.upgradeCtaText);
+    // The refused mission's own pill: the page may do what it likes with the first mission's.
+    await expect(provisioning.executionPillOf(second.id), 'no execution pill for the refused mission').toHaveCount(0);
 
     expect(await backend.nodeInstances(account.id), 'still one NodeInstance').toHaveLength(1);
     await test.step(FUNNEL_CHECKS.canSeeInstances, async () => {
