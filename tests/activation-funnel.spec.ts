@@ -9,6 +9,7 @@ import { costCapText, costLinesProblem } from '../helpers/money';
 import { footprintProblem } from '../helpers/system/cloud';
 import {
   DISCORD_STEP_COLLAPSE,
+  DISCORD_BOT,
   ERROR_CODES,
   PROMPTS,
   TEST_CARDS,
@@ -19,7 +20,9 @@ import {
   discordBriefProblems,
   formatMonthlyUsd,
   instanceLimitText,
+  isCompleteBrief,
   riskBadgeText,
+  settledReads,
   stepProgressionProblems,
 } from '../helpers/runbook';
 import { CheckoutPage } from './pages/checkout-page';
@@ -89,13 +92,18 @@ test(FUNNEL.test, async ({
   const mission = await test.step(FUNNEL.brief, async () => {
     const openPlan = await provisioning.send(PROMPTS.discordBot);
     const { id } = await pollFor(() => backend.newMission(account.id), 'a mission for the brief');
-    const { brief } = unwrap(await api.mission(id));
-    expect(discordBriefProblems(brief ?? {}, config), 'brief captured by the AI (API)').toEqual([]);
+    // Read once the AI's reply has settled: every key there, and two reads in a row agreeing.
+    const brief = await pollFor(
+      settledReads(async () => unwrap(await api.mission(id)).brief ?? null, isCompleteBrief),
+      'the brief, complete and settled',
+      config.AI_REPLY_TIMEOUT_MS,
+    );
+    expect(discordBriefProblems(brief, config), 'brief captured by the AI (API)').toEqual([]);
 
     await expect(provisioning.briefField('budget_cap_usd_monthly')).toHaveAttribute('data-value', /\d/);
     expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
-    await expect(provisioning.briefField('intent')).toContainText(/discord bot/i);
-    await expect(provisioning.briefField('use_case')).toContainText(/discord bot/i);
+    await expect(provisioning.briefField('intent')).toContainText(DISCORD_BOT);
+    await expect(provisioning.briefField('use_case')).toContainText(DISCORD_BOT);
     await expect(provisioning.briefHeading).toHaveText(provisioning.briefFormat.heading);
     await expect(provisioning.briefField('scale')).toContainText(provisioning.briefFormat.scaleText(brief?.scale ?? {}));
 
