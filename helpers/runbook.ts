@@ -102,6 +102,12 @@ export const DISCORD_BOT = /discord[\s\S]*\bbots?\b|\bbots?\b[\s\S]*discord/i;
 /** "24/7", as a model may say it. */
 export const ALWAYS_ON = /24\s*[/x]\s*7|always[- ]on|around the clock|non-?stop|continuously/i;
 
+/** The Brief Card's budget row (CONTRACT 3: "$10/mo"): whole dollars bare, anything else to the cent. */
+export function budgetText(capUsd: unknown): string {
+  const usd = Number(capUsd);
+  return `$${Number.isInteger(usd) ? usd : usd.toFixed(2)}/mo`;
+}
+
 /** The brief's keys the runbook reads (RUNBOOK step 2); a brief without all of them is not settled. */
 export const BRIEF_KEYS = ['intent', 'use_case', 'scale', 'regions', 'budget_cap_usd_monthly'] as const;
 

@@ -15,6 +15,7 @@ import {
   TEST_CARDS,
   UI_TEXTS,
   USAGE_EVENT_RUNNING,
+  budgetText,
   costLineName,
   dailyShare,
   discordBriefProblems,
@@ -102,6 +103,9 @@ test(FUNNEL.test, async ({
 
     await expect(provisioning.briefField('budget_cap_usd_monthly')).toHaveAttribute('data-value', /\d/);
     expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
+    // What a person reads in each row, not only the data attribute beside it.
+    await expect(provisioning.briefField('budget_cap_usd_monthly'), 'the budget row a person reads').toContainText(budgetText(brief.budget_cap_usd_monthly));
+    await expect(provisioning.briefField('regions'), 'the regions row a person reads').toContainText(config.EXPECTED_REGION);
     await expect(provisioning.briefField('intent')).toContainText(DISCORD_BOT);
     await expect(provisioning.briefField('use_case')).toContainText(DISCORD_BOT);
     await expect(provisioning.briefHeading).toHaveText(provisioning.briefFormat.heading);

@@ -27,6 +27,7 @@ export const FAULTS = {
   meter_job_unlisted: "the worker's health does not list the billing.provisioning_meter job at all",
   worker_not_started: 'the stack does not start the worker',
   billing_page_500: 'the billing spend endpoint answers 500',
+  brief_budget_text_wrong: "the Brief Card's budget row reads twice the cap its data-value holds",
   paywall_cta_text_wrong: 'the UpgradeRequiredCard\'s CTA reads "Upgrade" (its test id and link are right)',
   paywall_pill_for_refused_mission: 'a refused (402) approve still shows an execution pill for that mission, beside the card',
   backend_log_unreadable: 'the backend log gets a plain-text line among its JSON lines, one no scan can date',
@@ -59,6 +60,7 @@ export const PAGE_FAULTS = [
   'risk_badge_text_wrong',
   'paywall_cta_text_wrong',
   'paywall_pill_for_refused_mission',
+  'brief_budget_text_wrong',
 ] as const satisfies readonly FaultName[];
 
 /** How long the `slow_provisioning` fault holds a provisioning job before it starts. */

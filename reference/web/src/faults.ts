@@ -8,7 +8,8 @@ export type PageFault =
   | 'cost_cap_max_wrong'
   | 'risk_badge_text_wrong'
   | 'paywall_cta_text_wrong'
-  | 'paywall_pill_for_refused_mission';
+  | 'paywall_pill_for_refused_mission'
+  | 'brief_budget_text_wrong';
 
 export const FAULTS_META = 'powernode-faults';
 
