@@ -122,6 +122,15 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     step: STEP_6,
     diagnosis: /likely cause: Backend answered 5xx\n {2}seen: .*\n {4}\{.*"url":"\/api\/v1\/billing\/spend".*"statusCode":500/,
   },
+  brief_budget_text_wrong: { grep: FUNNEL_TEST, step: STEP_2, diagnosis: NO_ROW, note: "the budget row's text, not only its data-value" },
+  paywall_cta_text_wrong: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: 'the CTA a person reads, not only its test id and link' },
+  paywall_pill_for_refused_mission: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: "the refused mission's own pill, whatever the page does with the first one's" },
+  backend_log_unreadable: {
+    grep: FUNNEL_TEST,
+    step: inTest(AFTER_RUN.noServerErrors),
+    diagnosis: NO_ROW,
+    note: 'a line the 5xx scan cannot read or date fails the check, naming the line, instead of being skipped',
+  },
   pending_migration: {
     grep: FUNNEL_TEST,
     step: inTest(PREFLIGHT.schema),
@@ -212,6 +221,7 @@ export const CI_SUBSET: readonly FaultName[] = [
   'stripe_webhook_wrong_url',
   'usage_record_unmetered',
   'vultr_tag_missing',
+  'backend_log_unreadable',
 ];
 
 /**

@@ -6,9 +6,11 @@ import {
   discordBriefProblems,
   formatMonthlyUsd,
   instanceLimitText,
+  isCompleteBrief,
   planLimits,
   plausibleInvalidVultrKey,
   riskBadgeText,
+  settledReads,
   stepProgressionProblems,
 } from './runbook';
 
@@ -34,6 +36,33 @@ describe('discordBriefProblems', () => {
         config,
       ),
     ).toEqual([]);
+  });
+
+  it('tolerates how a real model words it, and still rejects a reply about something else', () => {
+    for (const [intent, useCase] of [
+      ['Host my Discord moderation bot, always on', 'Discord moderation bot'],
+      ['Keep a bot for Discord running around the clock', 'a bot for Discord'],
+      ['Run my Discord bots 24x7', 'Discord bots for a community'],
+    ]) {
+      expect(discordBriefProblems({ ...reference, intent, use_case: useCase }, config), intent).toEqual([]);
+    }
+    for (const [intent, useCase] of [
+      ['Run my Discord server 24/7', 'Discord community server'],
+      ['Run my Telegram bot 24/7', 'a Telegram bot'],
+      ['Run my Discord bot', 'Discord bot'],
+    ]) {
+      expect(discordBriefProblems({ ...reference, intent, use_case: useCase }, config).length, intent).toBeGreaterThan(0);
+    }
+  });
+
+  it('reads the brief only once it is complete and two reads agree', async () => {
+    const replies = [null, { ...reference, budget_cap_usd_monthly: undefined }, reference, { ...reference, regions: ['us-west-1'] }, { ...reference, regions: ['us-west-1'] }];
+    let i = 0;
+    const probe = settledReads(async () => replies[Math.min(i++, replies.length - 1)] ?? null, isCompleteBrief);
+    const answers = [];
+    for (let n = 0; n < 5; n++) answers.push(await probe());
+    // The complete brief was read once, then rewritten: only the value two reads agree on counts.
+    expect(answers).toEqual([null, null, null, null, { ...reference, regions: ['us-west-1'] }]);
   });
 
   it('names every mismatch', () => {

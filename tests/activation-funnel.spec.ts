@@ -9,17 +9,21 @@ import { costCapText, costLinesProblem } from '../helpers/money';
 import { footprintProblem } from '../helpers/system/cloud';
 import {
   DISCORD_STEP_COLLAPSE,
+  DISCORD_BOT,
   ERROR_CODES,
   PROMPTS,
   TEST_CARDS,
   UI_TEXTS,
   USAGE_EVENT_RUNNING,
+  budgetText,
   costLineName,
   dailyShare,
   discordBriefProblems,
   formatMonthlyUsd,
   instanceLimitText,
+  isCompleteBrief,
   riskBadgeText,
+  settledReads,
   stepProgressionProblems,
 } from '../helpers/runbook';
 import { CheckoutPage } from './pages/checkout-page';
@@ -89,13 +93,21 @@ test(FUNNEL.test, async ({
   const mission = await test.step(FUNNEL.brief, async () => {
     const openPlan = await provisioning.send(PROMPTS.discordBot);
     const { id } = await pollFor(() => backend.newMission(account.id), 'a mission for the brief');
-    const { brief } = unwrap(await api.mission(id));
-    expect(discordBriefProblems(brief ?? {}, config), 'brief captured by the AI (API)').toEqual([]);
+    // Read once the AI's reply has settled: every key there, and two reads in a row agreeing.
+    const brief = await pollFor(
+      settledReads(async () => unwrap(await api.mission(id)).brief ?? null, isCompleteBrief),
+      'the brief, complete and settled',
+      config.AI_REPLY_TIMEOUT_MS,
+    );
+    expect(discordBriefProblems(brief, config), 'brief captured by the AI (API)').toEqual([]);
 
     await expect(provisioning.briefField('budget_cap_usd_monthly')).toHaveAttribute('data-value', /\d/);
     expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
-    await expect(provisioning.briefField('intent')).toContainText(/discord bot/i);
-    await expect(provisioning.briefField('use_case')).toContainText(/discord bot/i);
+    // What a person reads in each row, not only the data attribute beside it.
+    await expect(provisioning.briefField('budget_cap_usd_monthly'), 'the budget row a person reads').toContainText(budgetText(brief.budget_cap_usd_monthly));
+    await expect(provisioning.briefField('regions'), 'the regions row a person reads').toContainText(config.EXPECTED_REGION);
+    await expect(provisioning.briefField('intent')).toContainText(DISCORD_BOT);
+    await expect(provisioning.briefField('use_case')).toContainText(DISCORD_BOT);
     await expect(provisioning.briefHeading).toHaveText(provisioning.briefFormat.heading);
     await expect(provisioning.briefField('scale')).toContainText(provisioning.briefFormat.scaleText(brief?.scale ?? {}));
 
@@ -201,7 +213,9 @@ test(FUNNEL.test, async ({
     await expect(provisioning.paywallCopy).toContainText(UI_TEXTS.freePlan);
     await expect(provisioning.paywallCopy).toContainText(instanceLimitText(config.FREE_INSTANCE_LIMIT));
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
-    await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
+    await expect(provisioning.upgradeCta, 'the CTA a person reads').toHaveText(provisioning.upgradeCtaText);
+    // The refused mission's own pill: the page may do what it likes with the first mission's.
+    await expect(provisioning.executionPillOf(second.id), 'no execution pill for the refused mission').toHaveCount(0);
 
     expect(await backend.nodeInstances(account.id), 'still one NodeInstance').toHaveLength(1);
     await test.step(FUNNEL_CHECKS.canSeeInstances, async () => {

@@ -52,6 +52,10 @@ teardown(AFTER_RUN.noServerErrors, async ({ run, backend, evidence }) => {
     undatedServerErrors: scan.undatedServerErrors.map((e) => e.line),
   });
   expect(scan.requestLinesSince, `${scan.source} has no request lines since the run started: point BACKEND_LOG_FILE or BACKEND_LOG_COMMAND at the live backend log`).toBeGreaterThan(0);
+  expect(
+    scan.unreadable,
+    `${scan.source} has ${scan.unreadableCount} line(s) the scan cannot read or date (BACKEND_LOG_FORMAT, BACKEND_LOG_COMMAND's output format): a 5xx there would go unseen`,
+  ).toEqual([]);
   expect(scan.serverErrors.map((e) => e.line), '5xx answers logged since the run started').toEqual([]);
 });
 

@@ -135,7 +135,8 @@ test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, ba
     await expect(provisioning.upgradeCard).toBeVisible();
     await expect(provisioning.upgradeCard).toHaveAttribute('data-reason', config.UPGRADE_REASON_INSTANCES);
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
-    await expect(provisioning.executionPill, 'the card replaces the execution view').toHaveCount(0);
+    await expect(provisioning.upgradeCta, 'the CTA a person reads').toHaveText(provisioning.upgradeCtaText);
+    await expect(provisioning.executionPillOf(approval.missionId), 'no execution pill for the refused mission').toHaveCount(0);
     const tagging = await test.step(NEGATIVE.taggingProof, async () => {
       const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id));
       expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();

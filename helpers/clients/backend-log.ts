@@ -23,10 +23,14 @@ export type LogScan = {
   undatedServerErrors: LogEntry[];
   linesRead: number;
   requestLinesSince: number;
+  /** Lines the format cannot read or date (the first few): the scan would be blind to a 5xx there. */
+  unreadable: string[];
+  unreadableCount: number;
 };
 
 export function scanForServerErrors(text: string, since: Date, format: LogFormat = LOG_FORMATS.json): LogScan {
-  const scan: LogScan = { serverErrors: [], undatedServerErrors: [], linesRead: 0, requestLinesSince: 0 };
+  const unreadable = format.unreadable(text);
+  const scan: LogScan = { serverErrors: [], undatedServerErrors: [], linesRead: 0, requestLinesSince: 0, unreadable: unreadable.slice(0, 5), unreadableCount: unreadable.length };
   for (const entry of format.entries(text)) {
     scan.linesRead++;
     if (entry.time && entry.time < since) continue;

@@ -10,7 +10,15 @@ export type LogEntry = { time: Date | null; status: number | null; line: string 
 export type LogFormat = {
   /** The lines that say how a request was answered (or, for JSON, every object), in order. */
   entries(text: string): LogEntry[];
+  /**
+   * The lines this format cannot read: a scan blind to them could pass while a 5xx sits there.
+   * JSON: a line that is not a JSON object, or one with no time it can read. Journal: a line
+   * without the `-o short-iso` stamp (`-o cat` prints none).
+   */
+  unreadable(text: string): string[];
 };
+
+const nonEmptyLines = (text: string) => text.split('\n').map((line) => line.trimEnd()).filter((line) => line.trim() !== '');
 
 function parseTime(value: unknown): Date | null {
   if (typeof value === 'number' && Number.isFinite(value)) {
@@ -94,8 +102,13 @@ export function journaldEntries(text: string): LogEntry[] {
 export const LOG_FORMATS = {
   json: {
     entries: (text) => text.split('\n').flatMap((line) => parseJsonLine(line) ?? []),
+    unreadable: (text) => nonEmptyLines(text).filter((line) => parseJsonLine(line)?.time == null),
   },
-  journald: { entries: journaldEntries },
+  journald: {
+    entries: journaldEntries,
+    // journalctl's own markers ("-- No entries --", "-- Boot … --") are not log lines.
+    unreadable: (text) => nonEmptyLines(text).filter((line) => !JOURNAL_LINE.test(line) && !/^-- .* --$/.test(line)),
+  },
 } satisfies Record<string, LogFormat>;
 
 export type LogFormatName = keyof typeof LOG_FORMATS;

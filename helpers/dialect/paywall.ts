@@ -23,6 +23,8 @@ export type PaywallSource = {
   refusal(answer: ApproveAnswer, outcome: (missionId: string) => Promise<MissionOutcome | null>): Promise<Refusal | null>;
   /** Where the paywall's copy (the Free plan and its limit) shows: the card, or the chat message holding it. */
   copy(view: { upgradeCard: Locator; aiMessages: Locator }): Locator;
+  /** What the card's CTA reads (CONTRACT 3: "Upgrade to Pro Cloud"; CONTRACT 9 paywall_in_chat: "Upgrade plan"). */
+  ctaText: string;
 };
 
 const answered = (answer: ApproveAnswer) => `approve answered ${answer.status}${answer.errorCode ? ` ${answer.errorCode}` : ''}`;
@@ -32,6 +34,7 @@ export const PAYWALL_SOURCES = {
     acceptedStatus: 202,
     refusal: (answer) => Promise.resolve({ refused: answer.status === 402, code: answer.errorCode, seen: answered(answer) }),
     copy: (view) => view.upgradeCard,
+    ctaText: 'Upgrade to Pro Cloud',
   },
   chat: {
     acceptedStatus: 200,
@@ -43,6 +46,7 @@ export const PAYWALL_SOURCES = {
       return { refused, code: settled.error_code, seen: `${answered(answer)}; the worker then ${refused ? `failed the mission (${settled.error_code ?? 'no error code'})` : `left it ${settled.status}`}` };
     },
     copy: (view) => view.aiMessages.filter({ has: view.upgradeCard }),
+    ctaText: 'Upgrade plan',
   },
 } satisfies Record<string, PaywallSource>;
 

@@ -27,6 +27,10 @@ export const FAULTS = {
   meter_job_unlisted: "the worker's health does not list the billing.provisioning_meter job at all",
   worker_not_started: 'the stack does not start the worker',
   billing_page_500: 'the billing spend endpoint answers 500',
+  brief_budget_text_wrong: "the Brief Card's budget row reads twice the cap its data-value holds",
+  paywall_cta_text_wrong: 'the UpgradeRequiredCard\'s CTA reads "Upgrade" (its test id and link are right)',
+  paywall_pill_for_refused_mission: 'a refused (402) approve still shows an execution pill for that mission, beside the card',
+  backend_log_unreadable: 'the backend log gets a plain-text line among its JSON lines, one no scan can date',
   pending_migration: 'the last migration (usage records) is not applied',
   platform_credential_missing: 'the seed registers no platform-pool Vultr credential',
   ai_quota_exhausted: 'the AI provider pro_cloud is seeded with its quota used up (current_quota_usage = quota_limit)',
@@ -50,7 +54,14 @@ export const FAULTS = {
 export type FaultName = keyof typeof FAULTS;
 
 /** Faults that live in the browser: the server names the active ones in the page's HTML shell. */
-export const PAGE_FAULTS = ['billing_today_shows_month_to_date', 'cost_cap_max_wrong', 'risk_badge_text_wrong'] as const satisfies readonly FaultName[];
+export const PAGE_FAULTS = [
+  'billing_today_shows_month_to_date',
+  'cost_cap_max_wrong',
+  'risk_badge_text_wrong',
+  'paywall_cta_text_wrong',
+  'paywall_pill_for_refused_mission',
+  'brief_budget_text_wrong',
+] as const satisfies readonly FaultName[];
 
 /** How long the `slow_provisioning` fault holds a provisioning job before it starts. */
 export const SLOW_PROVISIONING_DELAY_MS = 5_000;

@@ -130,6 +130,11 @@ export class ProvisioningPage {
     return this.page.getByTestId('upgrade-required-cta');
   }
 
+  /** What the CTA reads on this target (the dialect's paywall). */
+  get upgradeCtaText(): string {
+    return this.options.paywall.ctaText;
+  }
+
   async goto(): Promise<void> {
     await this.page.goto(this.options.route);
     await this.root.waitFor();

@@ -3,7 +3,13 @@
  * names the active ones in `<meta name="powernode-faults" content="a,b">`. No tag means none, which
  * is every run but a self-test's.
  */
-export type PageFault = 'billing_today_shows_month_to_date' | 'cost_cap_max_wrong' | 'risk_badge_text_wrong';
+export type PageFault =
+  | 'billing_today_shows_month_to_date'
+  | 'cost_cap_max_wrong'
+  | 'risk_badge_text_wrong'
+  | 'paywall_cta_text_wrong'
+  | 'paywall_pill_for_refused_mission'
+  | 'brief_budget_text_wrong';
 
 export const FAULTS_META = 'powernode-faults';
 

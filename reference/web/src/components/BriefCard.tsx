@@ -17,7 +17,12 @@ export function BriefCard({ brief, missing, spend, spendError }: Props) {
       ) : (
         <dl className="brief-fields">
           {BRIEF_FIELDS.map(({ key, label }) => {
-            const shown = displayBriefValue(key, brief, style);
+            const value = displayBriefValue(key, brief, style);
+            // The self-test's defect: the budget row reads double the cap its data-value holds.
+            const shown =
+              key === 'budget_cap_usd_monthly' && hasPageFault('brief_budget_text_wrong') && typeof brief.budget_cap_usd_monthly === 'number'
+                ? `$${brief.budget_cap_usd_monthly * 2}/mo`
+                : value;
             return (
               <div key={key} className="brief-row" data-testid={`brief-field-${key}`} data-value={briefRawValue(key, brief)}>
                 <dt>{label}</dt>

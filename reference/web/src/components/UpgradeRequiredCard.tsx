@@ -1,5 +1,6 @@
 import { dollarsCompact, toNumber, upgradeCopy } from '../format';
 import { Link } from '../router';
+import { hasPageFault } from '../faults';
 
 export type UpgradeRequired = {
   reason: string;
@@ -72,7 +73,7 @@ export function UpgradeRequiredCard({ upgrade, onDismiss }: { upgrade: UpgradeRe
         <p className="muted small">Nothing was created and nothing was charged.</p>
         <div className="upgrade-actions">
           <Link to="/checkout?plan=pro_cloud" className="btn btn-primary" data-testid="upgrade-required-cta">
-            Upgrade to Pro Cloud
+            {hasPageFault('paywall_cta_text_wrong') ? 'Upgrade' : 'Upgrade to Pro Cloud'}
           </Link>
           <button type="button" className="btn btn-ghost" onClick={onDismiss}>
             Not now

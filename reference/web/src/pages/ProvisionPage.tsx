@@ -12,6 +12,7 @@ import { ChatUpgradeCard, UpgradeRequiredCard, type ChatUpgrade, type UpgradeReq
 import { readMission, readPlan } from '../missions';
 import type { Execution, MissionOutcome } from '../useMissionStream';
 import type { Brief, ChatMessage, Mission, MissionPlan, Spend } from '../types';
+import { hasPageFault } from '../faults';
 
 const CREDENTIAL_ERRORS = new Set(['credentials_invalid', 'credentials_missing']);
 const SPEND_RECHECK_MS = 2000;
@@ -218,7 +219,8 @@ export function ProvisionPage() {
         showError(errorMessage(error));
       } else if (error.code === 'upgrade_required') {
         setModal(null);
-        setExecution(null);
+        if (hasPageFault('paywall_pill_for_refused_mission')) startExecution(mission);
+        else setExecution(null);
         setUpgrade({
           reason: typeof error.details?.reason === 'string' ? error.details.reason : 'max_node_instances',
           message: error.message,
