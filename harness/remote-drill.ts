@@ -61,7 +61,6 @@ const LOOPBACK = '127.0.0.1';
 const DOMAIN = 'e2e.powernode.test';
 const VULTR_API_KEY = 'vk_test_platform_pool';
 /** What run 3 must report: every test of the suite, pre-flight and teardown included. */
-export const SUITE_TESTS = 22;
 /** Skipped in every run of the drill: with START_STACK=never the suite neither starts nor reuses a stack. */
 const ALWAYS_SKIPPED = PREFLIGHT.ownStack;
 
@@ -313,8 +312,9 @@ async function drillRun(kind: RunKind, label: string, env: NodeJS.ProcessEnv, ru
     c('0 suite VMs remain', (await probe.instances()).length === 0);
   } else {
     c(
-      `all ${SUITE_TESTS - 1} tests of a remote target pass, none skipped (but the own-stack check, which a remote target has no use for)`,
-      result.reported && counts.passed === SUITE_TESTS - 1 && counts.failed === 0 && othersSkipped().length === 0 && result.outcomes.length === SUITE_TESTS,
+      'every test of a remote target passes, none skipped (but the own-stack check, which a remote target has no use for)',
+      // Counted from the report, not a number kept here: the suite grows.
+      result.reported && result.outcomes.length > 1 && counts.passed === result.outcomes.length - 1 && counts.failed === 0 && othersSkipped().length === 0,
       result.reported ? `${result.outcomes.length} tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` : 'no report written',
     );
     c("the funnel's approvals reached Vultr", created > 0, `${created} instance creation(s) in the emulator's journal`);
