@@ -18,6 +18,33 @@ import { ERROR_CODES, MISSION_FAILED, PROMPTS, TEST_CARDS, UI_TEXTS, plausibleIn
 import { CheckoutPage } from './pages/checkout-page';
 import { NEGATIVE } from './steps';
 
+type Fixtures = Parameters<Parameters<typeof test>[2]>[0];
+
+/**
+ * After an approve that must create nothing: first prove the count could see an instance (its
+ * tagging), then hold "no instance, no create call for the account" until the mission settles.
+ */
+async function nothingCreatedSince(
+  approval: { missionId: string; requestedAt: Date; answeredAt: Date },
+  accountId: string,
+  { backend, cloud, run }: Pick<Fixtures, 'backend' | 'cloud' | 'run'>,
+  absence: string,
+) {
+  const tagging = await test.step(NEGATIVE.taggingProof, async () => {
+    const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id));
+    expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();
+    return proof;
+  });
+  const held = await holdAbsence(
+    () => cloud.footprint(accountId, approval.requestedAt),
+    (footprint) => footprintProblem(footprint, 0),
+    () => backend.missionSettled(approval.missionId),
+    approval.answeredAt,
+  );
+  expect(held.problem, absence).toBeNull();
+  return { tagging, held };
+}
+
 test.describe(NEGATIVE.credentials, () => {
   test(NEGATIVE.invalidKey.test, async ({
     user,
@@ -99,18 +126,7 @@ test.describe(NEGATIVE.credentials, () => {
         await expect(provisioning.toast(UI_TEXTS.credentialsToast)).toBeVisible();
         expect(await backend.usageRecords(accountId), 'no usage record').toEqual([]);
         expect(await backend.nodeInstances(accountId), 'no NodeInstance').toEqual([]);
-        const tagging = await test.step(NEGATIVE.taggingProof, async () => {
-          const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id));
-          expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();
-          return proof;
-        });
-        const held = await holdAbsence(
-          () => cloud.footprint(accountId, approval.requestedAt),
-          (footprint) => footprintProblem(footprint, 0),
-          () => backend.missionSettled(approval.missionId),
-          approval.answeredAt,
-        );
-        expect(held.problem, 'no Vultr instance and no create call for the account').toBeNull();
+        const { tagging, held } = await nothingCreatedSince(approval, accountId, { backend, cloud, run }, 'no Vultr instance and no create call for the account');
         await evidence.attach('fail-closed evidence', { mission: await backend.newMission(accountId), tagging, footprint: held.last });
       });
     },
@@ -137,18 +153,12 @@ test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, ba
     await expect(provisioning.upgradeCta).toHaveAttribute('href', CheckoutPage.urlFor(config.UPGRADE_PLAN));
     await expect(provisioning.upgradeCta, 'the CTA a person reads').toHaveText(provisioning.upgradeCtaText);
     await expect(provisioning.executionPillOf(approval.missionId), 'no execution pill for the refused mission').toHaveCount(0);
-    const tagging = await test.step(NEGATIVE.taggingProof, async () => {
-      const proof = await cloud.taggingProof(await backend.cloudNodeInstancesOfRun(run.id));
-      expect(proof.problem, `tagging, proven through ${proof.how}`).toBeNull();
-      return proof;
-    });
-    const held = await holdAbsence(
-      () => cloud.footprint(accountId, approval.requestedAt),
-      (footprint) => footprintProblem(footprint, 0),
-      () => backend.missionSettled(approval.missionId),
-      approval.answeredAt,
+    const { tagging, held } = await nothingCreatedSince(
+      approval,
+      accountId,
+      { backend, cloud, run },
+      'no create call and no instance at Vultr for the account since the approve',
     );
-    expect(held.problem, 'no create call and no instance at Vultr for the account since the approve').toBeNull();
     expect((await backend.nodeInstances(accountId)).length, 'no NodeInstance besides the existing one').toBe(1);
     await evidence.attach('quota evidence', { approval, tagging, footprint: held.last, heldForMs: held.heldForMs });
   });
