@@ -193,7 +193,7 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
   credential_unhealthy: {
     grep: FUNNEL_TEST,
     step: atStep(PREFLIGHT.vultr, PREFLIGHT.vultrCredentialHealth),
-    diagnosis: NO_ROW,
+    diagnosis: /likely cause: Provider credentials missing\n {2}seen: platform-pool credential \S+: 5 consecutive failures \(last error: /,
     note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
   },
 };

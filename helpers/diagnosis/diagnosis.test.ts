@@ -56,6 +56,13 @@ describe('diagnose', () => {
     expect(causes({ vultrApi: { outcome: 'rate_limited', detail: '429' } })).toEqual(['Vultr API rate limited']);
   });
 
+  it('a platform-pool credential Vultr keeps refusing is the credentials row, with its failures and last error', () => {
+    const unhealthy = ['platform-pool credential c1: 5 consecutive failures (last error: 401 Invalid API token)'];
+    const [finding] = diagnose({ ...healthy, unhealthyPlatformCredentials: unhealthy });
+    expect(finding).toMatchObject({ likelyCause: 'Provider credentials missing', seen: unhealthy[0] });
+    expect(causes({ unhealthyPlatformCredentials: [] })).toEqual([]);
+  });
+
   it('provisioning timed out: the last Vultr status, or that none was created, or that it is gone', () => {
     const base = { name: 'pn-1a2b3c4d-1', status: 'error', ageSeconds: 17 };
     const [finding] = diagnose({

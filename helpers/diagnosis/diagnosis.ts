@@ -35,6 +35,8 @@ export type ProbeResults = {
   /** What WORKER_HEALTH_URL answered when it held no worker state (a 404 is no worker down). */
   workerHealthAnswer?: number;
   activePlatformCredentials?: number;
+  /** Active platform-pool credentials Vultr keeps refusing (RUNBOOK pre-flight 3), with their last error. */
+  unhealthyPlatformCredentials?: string[];
   vultrApi?: VultrReachability;
   stripeApi?: { reachable: boolean; detail: string };
   /** Events created since the test started that Stripe has not delivered to every endpoint. */
@@ -104,7 +106,8 @@ export function diagnose(probes: ProbeResults): Finding[] {
     });
   }
   const keyRejected = probes.vultrApi?.outcome === 'rejected';
-  if (probes.activePlatformCredentials === 0 || keyRejected) {
+  const unhealthy = probes.unhealthyPlatformCredentials ?? [];
+  if (probes.activePlatformCredentials === 0 || keyRejected || unhealthy.length > 0) {
     findings.push({
       symptom: 'Vultr instance never created',
       likelyCause: 'Provider credentials missing',
@@ -112,6 +115,7 @@ export function diagnose(probes: ProbeResults): Finding[] {
       seen: [
         probes.activePlatformCredentials === 0 ? 'no active platform-pool credential' : '',
         keyRejected ? `VULTR_API_KEY rejected by GET /account (${probes.vultrApi!.detail})` : '',
+        unhealthy.length > 0 ? named(unhealthy) : '',
       ]
         .filter(Boolean)
         .join('; '),

@@ -284,6 +284,7 @@ describe('probeSystem', () => {
       aiQuota: { current: 3, limit: 100 },
       workerStatus: 'ok',
       activePlatformCredentials: 1,
+      unhealthyPlatformCredentials: [],
       vultrApi: { outcome: 'accepted' },
       stripeApi: { reachable: true },
       undeliveredWebhooks: [],

@@ -17,8 +17,8 @@ import type { ProbeResults, StuckInstance, VultrReachability } from './diagnosis
 import { httpJson, noAnswerCode } from '../clients/http';
 import type { Payments } from '../system/payments';
 import type { Queries } from '../clients/queries';
-import { backendUpStatus, missingSchema } from '../preflight/health';
-import { RUNBOOK_PLAN_LIMITS } from '../runbook';
+import { backendUpStatus, credentialHealth, missingSchema } from '../preflight/health';
+import { CREDENTIAL_FAILURES_UNHEALTHY, RUNBOOK_PLAN_LIMITS } from '../runbook';
 import { VultrApiError, type VultrClient } from '../clients/vultr';
 import { variantHints, type HintEvidence, type PageSighting } from './variant-hints';
 
@@ -279,7 +279,9 @@ export async function probeSystem(deps: ProbeDeps): Promise<ProbeResults> {
     }
   });
   await attempt('platform-pool credential', async () => {
-    results.activePlatformCredentials = (await deps.queries.platformPoolCredentials()).filter((c) => c.is_active).length;
+    const credentials = await deps.queries.platformPoolCredentials();
+    results.activePlatformCredentials = credentials.filter((c) => c.is_active).length;
+    results.unhealthyPlatformCredentials = credentialHealth(credentials, CREDENTIAL_FAILURES_UNHEALTHY).problems;
   });
   await attempt('Vultr GET /account', async () => {
     results.vultrApi = await vultrReachability(deps.vultr);
