@@ -122,6 +122,19 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     step: STEP_6,
     diagnosis: /likely cause: Backend answered 5xx\n {2}seen: .*\n {4}\{.*"url":"\/api\/v1\/billing\/spend".*"statusCode":500/,
   },
+  brief_reworded_on_read: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.brief, FUNNEL_CHECKS.briefSettled),
+    diagnosis: NO_ROW,
+    env: { AI_REPLY_TIMEOUT_MS: '8000' },
+    note: 'every wording is about a Discord bot running 24/7, so one read passes; no two reads agree, so the brief never settles',
+  },
+  brief_use_case_not_bot: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.brief, FUNNEL_CHECKS.briefAboutDiscordBot),
+    diagnosis: NO_ROW,
+    note: 'the matching that tolerates how a model words a Discord bot still rejects a Discord server',
+  },
   brief_budget_text_wrong: { grep: FUNNEL_TEST, step: STEP_2, diagnosis: NO_ROW, note: "the budget row's text, not only its data-value" },
   paywall_cta_text_wrong: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: 'the CTA a person reads, not only its test id and link' },
   paywall_pill_for_refused_mission: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: "the refused mission's own pill, whatever the page does with the first one's" },
@@ -174,6 +187,12 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
       'the worker starts 5 s late: the self-test tightens the runbook bound to 4 s (a clean provision takes about 2.5 s), ' +
       'below the 15 s the suite still waits, so the bound and not the wait catches it',
   },
+  pill_count_stale: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.pillText),
+    diagnosis: NO_ROW,
+    note: "the pill's count a person reads, not only its steps' data-status",
+  },
   usage_record_price_wrong: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.usageRecord), diagnosis: NO_ROW },
   usage_record_unmetered: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.usageRecord), diagnosis: NO_ROW },
   vultr_tag_missing: {
@@ -204,7 +223,8 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
  * pre-flight faults that cost a stack start and seconds: a runbook troubleshooting row (stale plan
  * limits) and an unreachable cloud API, whose probe tells no answer from a refused key. Issue 15's
  * checks add four: the credential's health (pre-flight), the webhook endpoint's URL (step 1), the
- * usage record as the runbook reads it (step 4) and the presence proof before an absence (step 5).
+ * usage record as the runbook reads it (step 4) and the presence proof before an absence (step 5),
+ * and one for the text a person reads where a data attribute stays right (the pill's count, step 4).
  */
 export const CI_SUBSET: readonly FaultName[] = [
   'pending_migration',
@@ -222,6 +242,7 @@ export const CI_SUBSET: readonly FaultName[] = [
   'usage_record_unmetered',
   'vultr_tag_missing',
   'backend_log_unreadable',
+  'pill_count_stale',
 ];
 
 /**

@@ -12,6 +12,7 @@ import {
   riskBadgeText,
   settledReads,
   stepProgressionProblems,
+  stepsDoneText,
 } from './runbook';
 
 const config = parseConfig({});
@@ -113,6 +114,14 @@ describe('runbook figures', () => {
     expect(costLineName({ ...config, EXPECTED_COST_LINE: 'us-east-1 tiny' }), 'a name apart from the Vultr plan').toBe('us-east-1 tiny');
     expect(instanceLimitText(1).test('Free plan limit reached: 1 instance')).toBe(true);
     expect(instanceLimitText(1).test('Free plan limit reached: 11 instances')).toBe(false);
+  });
+
+  it("reads the execution pill's count whatever words go before it", () => {
+    expect(stepsDoneText(1, 1).test('Provisioning… 1 of 1 steps')).toBe(true);
+    expect(stepsDoneText(1, 1).test('Provisioned · 1 of 1 steps')).toBe(true);
+    expect(stepsDoneText(1, 1).test('Provisioned · 0 of 1 steps')).toBe(false);
+    expect(stepsDoneText(1, 1).test('Provisioning… 11 of 11 steps')).toBe(false);
+    expect(stepsDoneText(2, 2).test('2 of 2 step')).toBe(true);
   });
 
   it('makes Vultr-shaped keys that differ every time', () => {

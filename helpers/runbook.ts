@@ -80,6 +80,14 @@ export function costLineName(config: Pick<Config, 'EXPECTED_REGION' | 'EXPECTED_
   return config.EXPECTED_COST_LINE || `${config.EXPECTED_REGION} ${config.EXPECTED_INSTANCE_TYPE}`;
 }
 
+/**
+ * The execution pill's count a person reads (CONTRACT 3: "Provisioning… X of Y steps"), whatever
+ * words go before it ("Provisioning…", "Provisioned ·").
+ */
+export function stepsDoneText(done: number, total: number): RegExp {
+  return new RegExp(`\\b${done} of ${total} steps?\\b`);
+}
+
 /** The pro-rated daily share of a monthly run-rate: run-rate ÷ 30 (CONTRACT 6.8). */
 export function dailyShare(monthlyUsd: number): number {
   return monthlyUsd / 30;

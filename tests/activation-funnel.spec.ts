@@ -25,6 +25,7 @@ import {
   riskBadgeText,
   settledReads,
   stepProgressionProblems,
+  stepsDoneText,
 } from '../helpers/runbook';
 import { CheckoutPage } from './pages/checkout-page';
 import { FUNNEL, FUNNEL_CHECKS } from './steps';
@@ -93,13 +94,12 @@ test(FUNNEL.test, async ({
   const mission = await test.step(FUNNEL.brief, async () => {
     const openPlan = await provisioning.send(PROMPTS.discordBot);
     const { id } = await pollFor(() => backend.newMission(account.id), 'a mission for the brief');
-    // Read once the AI's reply has settled: every key there, and two reads in a row agreeing.
-    const brief = await pollFor(
-      settledReads(async () => unwrap(await api.mission(id)).brief ?? null, isCompleteBrief),
-      'the brief, complete and settled',
-      config.AI_REPLY_TIMEOUT_MS,
+    const brief = await test.step(FUNNEL_CHECKS.briefSettled, () =>
+      pollFor(settledReads(async () => unwrap(await api.mission(id)).brief ?? null, isCompleteBrief), 'the brief, complete and settled', config.AI_REPLY_TIMEOUT_MS),
     );
-    expect(discordBriefProblems(brief, config), 'brief captured by the AI (API)').toEqual([]);
+    await test.step(FUNNEL_CHECKS.briefAboutDiscordBot, () => {
+      expect(discordBriefProblems(brief, config), 'brief captured by the AI (API)').toEqual([]);
+    });
 
     await expect(provisioning.briefField('budget_cap_usd_monthly')).toHaveAttribute('data-value', /\d/);
     expect(discordBriefProblems(await provisioning.briefValues(), config), 'Brief Card values').toEqual([]);
@@ -169,6 +169,14 @@ test(FUNNEL.test, async ({
       timeout: config.PROVISION_TIMEOUT_MS,
     });
     expect(stepProgressionProblems(await statuses.sequences(), { running: config.STEP_RUNNING_STATUS }), 'step statuses the page showed').toEqual([]);
+    const pillText = await test.step(FUNNEL_CHECKS.pillText, async () => {
+      const pill = provisioning.executionPillOf(mission.id);
+      const steps = provisioning.executionSteps(pill);
+      const total = DISCORD_STEP_COLLAPSE.collapsed_step_count;
+      await expect(steps, 'the steps the pill counts').toHaveCount(total);
+      await expect(pill, 'the count a person reads on the pill').toContainText(stepsDoneText(total, total));
+      return pill.innerText();
+    });
 
     expect(nodes, 'one NodeInstance').toHaveLength(1);
     const [node] = nodes;
@@ -196,6 +204,7 @@ test(FUNNEL.test, async ({
       usageRecords: usage,
       instanceTypePrice,
       stepStatuses: await statuses.sequences(),
+      pillText,
     });
     return { vultrId: providerInstanceId };
   });

@@ -39,11 +39,15 @@ export const FUNNEL = {
 export const FUNNEL_CHECKS = {
   /** Step 1. */
   webhookDelivered: "Stripe delivered the customer's events to an endpoint with the target's webhook URL",
+  /** Step 2. */
+  briefSettled: "The AI's reply, read once settled: every key there, and two reads in a row agreeing",
+  briefAboutDiscordBot: 'The brief is about a Discord bot running 24/7, however the model words it',
   /** Step 3. */
   riskBadge: 'The risk badge reads "<severity> risk · <score>" with the API\'s score',
   costLinesAddUp: "The cost lines' amounts add up to the total",
   /** Step 4. */
   provisionBound: "NodeInstance running within the runbook's ~90 s of the Approve click (RUNBOOK_PROVISION_BOUND_MS)",
+  pillText: 'The execution pill reads the steps done, "1 of 1 steps", as its steps show them',
   usageRecord: 'The usage record as the runbook reads it: event, status, metered_at within the run, the type\'s hourly_price',
   /** Step 5. */
   canSeeInstances: "Presence first: the funnel's instance carries the account tag the instance count relies on",

@@ -48,6 +48,9 @@ export const FAULTS = {
   risk_badge_text_wrong: 'the risk badge reads "High risk" for a plan whose severity is low',
   cost_lines_do_not_add_up: "the plan's cost line amounts are priced at 730 h while the total uses 720 h",
   vultr_tag_missing: 'the worker creates Vultr instances without the account:<id> tag',
+  brief_reworded_on_read: "GET /ai/missions/:id asks the model again on every read: the brief's intent is worded anew each time, never settling",
+  brief_use_case_not_bot: 'brief capture records the Discord bot\'s use case as a Discord server ("Discord server for moderation"), not a bot',
+  pill_count_stale: 'the execution pill keeps reading "0 of 1 steps" after its steps complete (their data-status is right)',
   credential_unhealthy: 'the seed registers the platform-pool credential with 5 consecutive failures and a last error',
 } as const;
 
@@ -61,6 +64,7 @@ export const PAGE_FAULTS = [
   'paywall_cta_text_wrong',
   'paywall_pill_for_refused_mission',
   'brief_budget_text_wrong',
+  'pill_count_stale',
 ] as const satisfies readonly FaultName[];
 
 /** How long the `slow_provisioning` fault holds a provisioning job before it starts. */

@@ -41,6 +41,8 @@ export const DEFAULT_BUDGET_MULTI_COMPONENT_USD = 50;
 export type CaptureOptions = {
   /** Self-test fault `brief_region_wrong`: an unnamed region defaults to us-west-1. */
   regionWrong?: boolean;
+  /** Self-test fault `brief_use_case_not_bot`: a bot's use case is recorded as a server. */
+  botAsServer?: boolean;
   instanceTypes?: readonly InstanceTypeSpec[];
 };
 
@@ -402,7 +404,7 @@ export function completeBrief(partial: PartialBrief, options: CaptureOptions = {
   const multi = components.some((c) => c !== 'compute');
   const brief: Brief = {
     intent: partial.intent!,
-    use_case: partial.use_case!,
+    use_case: options.botAsServer ? partial.use_case!.replace(/\bbots?\b/gi, 'server') : partial.use_case!,
     scale: partial.scale ?? { initial: 1, target: 1, growth_profile: 'flat' },
     regions: partial.regions && partial.regions.length > 0 ? partial.regions : [options.regionWrong ? WRONG_DEFAULT_REGION : DEFAULT_REGION],
     budget_cap_usd_monthly: partial.budget_cap_usd_monthly ?? (multi ? DEFAULT_BUDGET_MULTI_COMPONENT_USD : DEFAULT_BUDGET_COMPUTE_USD),

@@ -138,6 +138,25 @@ describe('concierge chat and missions', () => {
     expect(merged.plan.dag.step_count).toBe(1);
   });
 
+  it('applies the brief faults: brief_use_case_not_bot, brief_reworded_on_read (no two reads agree)', async () => {
+    const faulty = await h.app({ faults: ['brief_use_case_not_bot', 'brief_reworded_on_read'] });
+    const who = await registerUser(faulty, 'brieffaults');
+    const id = await discordMission(faulty, who);
+    const read = async () => body(await faulty.inject({ method: 'GET', url: `/api/v1/ai/missions/${id}`, headers: who.auth })).data.brief;
+    const [first, second] = [await read(), await read()];
+    expect(first.use_case).toMatch(/^Discord server\b/);
+    expect(first.intent).toMatch(/Discord bot 24\/7/);
+    expect(second.intent).not.toBe(first.intent);
+    expect({ ...second, intent: first.intent }).toEqual(first);
+
+    const owner = await registerUser(app, 'briefclean');
+    const cleanId = await discordMission(app, owner);
+    const readClean = async () => body(await app.inject({ method: 'GET', url: `/api/v1/ai/missions/${cleanId}`, headers: owner.auth })).data.brief;
+    const cleanFirst = await readClean();
+    expect(cleanFirst.use_case).toMatch(/^Discord bot\b/);
+    expect(await readClean(), 'without the fault, two reads agree').toEqual(cleanFirst);
+  });
+
   it('answers 429 ai_quota_exhausted once the AI provider quota is used up, and stores nothing', async () => {
     const who = await registerUser(app, 'quota');
     const conversation = body(await app.inject({ method: 'POST', url: '/api/v1/ai/conversations/concierge', headers: who.auth })).data.conversation.id;

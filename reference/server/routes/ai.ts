@@ -40,8 +40,15 @@ export function registerAiRoutes(api: FastifyInstance, ctx: RouteContext): void 
     },
   );
 
+  let rewordings = 0;
   api.get<IdParams>('/ai/missions/:id', { onRequest: auth, schema: { params: uuidParams } }, async (request) => {
-    return ok(missionBody(await findMission(ctx.pool, authOf(request).accountId, request.params.id), ctx.variants));
+    const mission = await findMission(ctx.pool, authOf(request).accountId, request.params.id);
+    // Self-test fault: a read that asks the model again, so no two reads of the brief agree.
+    if (ctx.faults('brief_reworded_on_read') && mission.brief?.intent) {
+      rewordings += 1;
+      mission.brief = { ...mission.brief, intent: `${mission.brief.intent} (reworded, take ${rewordings})` };
+    }
+    return ok(missionBody(mission, ctx.variants));
   });
 
   api.post<IdParams>('/ai/missions/:id/compose_plan', { onRequest: auth, schema: { params: uuidParams } }, async (request) => {

@@ -134,7 +134,7 @@ export async function postMessage(
     const capture = captureBrief(
       content,
       { collecting: collecting?.brief ?? null, previous: previous.rows[0]?.brief ?? null },
-      { regionWrong: faults('brief_region_wrong') },
+      { regionWrong: faults('brief_region_wrong'), botAsServer: faults('brief_use_case_not_bot') },
     );
 
     let mission: MissionRow;

@@ -5,6 +5,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BriefCard } from './components/BriefCard';
+import { ExecutionView } from './components/ExecutionPill';
 import { PlanModal } from './components/PlanModal';
 import { setPageFaultsForTests, type PageFault } from './faults';
 import { SpendTracker } from './pages/BillingPage';
@@ -53,6 +54,18 @@ describe('page faults', () => {
     const { brief } = render(['cost_cap_max_wrong']);
     expect(brief).toContain('aria-valuemax="100"');
     expect(brief).toContain('$5.04 of $10/mo');
+  });
+
+  it('pill_count_stale: the pill reads 0 steps done while its step shows completed', () => {
+    const execution = { missionId: 'm1', status: 'completed', steps: [{ step_id: 's1', skill: 'provision_full_stack', status: 'completed' }] } as const;
+    const pill = (faults: PageFault[]) => {
+      setPageFaultsForTests(faults);
+      return renderToStaticMarkup(<ExecutionView execution={{ ...execution, steps: [...execution.steps] }} labels={{}} onDismiss={() => undefined} />);
+    };
+    expect(pill([])).toContain('Provisioned · 1 of 1 steps');
+    const stale = pill(['pill_count_stale']);
+    expect(stale).toContain('Provisioned · 0 of 1 steps');
+    expect(stale).toContain('data-status="completed"');
   });
 
   it('risk_badge_text_wrong: the badge reads High risk while data-severity stays low', () => {

@@ -9,7 +9,8 @@ export type PageFault =
   | 'risk_badge_text_wrong'
   | 'paywall_cta_text_wrong'
   | 'paywall_pill_for_refused_mission'
-  | 'brief_budget_text_wrong';
+  | 'brief_budget_text_wrong'
+  | 'pill_count_stale';
 
 export const FAULTS_META = 'powernode-faults';
 

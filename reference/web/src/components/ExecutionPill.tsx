@@ -1,10 +1,12 @@
 import { useMissionStream, type ExecStep, type Execution, type MissionOutcome } from '../useMissionStream';
+import { hasPageFault } from '../faults';
 import { hasVariant } from '../variants';
 
 export function pillText(execution: Execution): string {
   const total = execution.steps.length;
-  const done = execution.steps.filter((s) => s.status === 'completed').length;
-  if (execution.status === 'completed') return `Provisioned · ${total} of ${total} steps`;
+  const stale = hasPageFault('pill_count_stale');
+  const done = stale ? 0 : execution.steps.filter((s) => s.status === 'completed').length;
+  if (execution.status === 'completed') return `Provisioned · ${stale ? 0 : total} of ${total} steps`;
   if (execution.status === 'failed') return `Provisioning failed · ${done} of ${total} steps`;
   return `Provisioning… ${done} of ${total} steps`;
 }
