@@ -136,6 +136,10 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     note: 'the matching that tolerates how a model words a Discord bot still rejects a Discord server',
   },
   brief_budget_text_wrong: { grep: FUNNEL_TEST, step: STEP_2, diagnosis: NO_ROW, note: "the budget row's text, not only its data-value" },
+  brief_regions_text_wrong: { grep: FUNNEL_TEST, step: STEP_2, diagnosis: NO_ROW, note: "the regions row's text, not only its data-value" },
+  brief_scale_text_wrong: { grep: FUNNEL_TEST, step: STEP_2, diagnosis: NO_ROW, note: "the scale row's text, not only its data-value" },
+  paywall_headline_generic: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: "the card's copy a person reads (the Free plan and its limit), not only its data-reason" },
+  cost_cap_text_wrong: { grep: FUNNEL_TEST, step: innerStep(FUNNEL.spend, FUNNEL_CHECKS.costCapBar), diagnosis: NO_ROW, note: "the bar's text, not only its aria values" },
   paywall_cta_text_wrong: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: 'the CTA a person reads, not only its test id and link' },
   paywall_pill_for_refused_mission: { grep: FUNNEL_TEST, step: STEP_5, diagnosis: NO_ROW, note: "the refused mission's own pill, whatever the page does with the first one's" },
   backend_log_unreadable: {
@@ -224,7 +228,8 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
  * limits) and an unreachable cloud API, whose probe tells no answer from a refused key. Issue 15's
  * checks add four: the credential's health (pre-flight), the webhook endpoint's URL (step 1), the
  * usage record as the runbook reads it (step 4) and the presence proof before an absence (step 5),
- * and one for the text a person reads where a data attribute stays right (the pill's count, step 4).
+ * and the text a person reads where a data attribute stays right (the pill's count, step 4; the
+ * paywall's copy, step 5), and the brief matching that tolerates a model's words (step 2).
  */
 export const CI_SUBSET: readonly FaultName[] = [
   'pending_migration',
@@ -243,6 +248,8 @@ export const CI_SUBSET: readonly FaultName[] = [
   'vultr_tag_missing',
   'backend_log_unreadable',
   'pill_count_stale',
+  'paywall_headline_generic',
+  'brief_use_case_not_bot',
 ];
 
 /**

@@ -50,6 +50,10 @@ export const FAULTS = {
   vultr_tag_missing: 'the worker creates Vultr instances without the account:<id> tag',
   brief_reworded_on_read: "GET /ai/missions/:id asks the model again on every read: the brief's intent is worded anew each time, never settling",
   brief_use_case_not_bot: 'brief capture records the Discord bot\'s use case as a Discord server ("Discord server for moderation"), not a bot',
+  brief_regions_text_wrong: "the Brief Card's regions row reads us-west-1 while its data-value holds us-east-1",
+  brief_scale_text_wrong: 'the Brief Card\'s scale row reads "1→3 · linear" while its data-value holds 1→1 flat',
+  cost_cap_text_wrong: "the cost-cap bar's text names the free plan's $20/mo provisioning limit instead of the brief's cap (its aria values are right)",
+  paywall_headline_generic: 'the UpgradeRequiredCard\'s copy reads "You have reached a limit." instead of naming the Free plan and its limit (data-reason right)',
   pill_count_stale: 'the execution pill keeps reading "0 of 1 steps" after its steps complete (their data-status is right)',
   credential_unhealthy: 'the seed registers the platform-pool credential with 5 consecutive failures and a last error',
 } as const;
@@ -65,6 +69,10 @@ export const PAGE_FAULTS = [
   'paywall_pill_for_refused_mission',
   'brief_budget_text_wrong',
   'pill_count_stale',
+  'brief_regions_text_wrong',
+  'brief_scale_text_wrong',
+  'cost_cap_text_wrong',
+  'paywall_headline_generic',
 ] as const satisfies readonly FaultName[];
 
 /** How long the `slow_provisioning` fault holds a provisioning job before it starts. */

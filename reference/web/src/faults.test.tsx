@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BriefCard } from './components/BriefCard';
 import { ExecutionView } from './components/ExecutionPill';
 import { PlanModal } from './components/PlanModal';
+import { UpgradeRequiredCard } from './components/UpgradeRequiredCard';
 import { setPageFaultsForTests, type PageFault } from './faults';
 import { SpendTracker } from './pages/BillingPage';
 import type { Mission } from './types';
@@ -66,6 +67,38 @@ describe('page faults', () => {
     const stale = pill(['pill_count_stale']);
     expect(stale).toContain('Provisioned · 0 of 1 steps');
     expect(stale).toContain('data-status="completed"');
+  });
+
+  it('brief_regions_text_wrong, brief_scale_text_wrong, brief_budget_text_wrong: each row reads otherwise than its data-value', () => {
+    const brief = { ...MISSION.brief, regions: ['us-east-1'], scale: { initial: 1, target: 1, growth_profile: 'flat' } };
+    const card = (faults: PageFault[]) => {
+      setPageFaultsForTests(faults);
+      return renderToStaticMarkup(<BriefCard brief={brief} missing={[]} spend={SPEND} spendError={null} />);
+    };
+    const row = (html: string, key: string) => new RegExp(`data-testid="brief-field-${key}"[^>]*><dt>[^<]*</dt><dd[^>]*>([^<]*)</dd>`).exec(html)?.[1];
+    const clean = card([]);
+    expect([row(clean, 'regions'), row(clean, 'scale'), row(clean, 'budget_cap_usd_monthly')]).toEqual(['us-east-1', '1→1 · flat', '$10/mo']);
+    const faulty = card(['brief_regions_text_wrong', 'brief_scale_text_wrong', 'brief_budget_text_wrong']);
+    expect([row(faulty, 'regions'), row(faulty, 'scale'), row(faulty, 'budget_cap_usd_monthly')]).toEqual(['us-west-1', '1→3 · linear', '$20/mo']);
+    expect(faulty).toContain('data-value="[&quot;us-east-1&quot;]"');
+  });
+
+  it('cost_cap_text_wrong: the text names $20/mo while aria-valuemax stays the cap', () => {
+    const { brief } = render(['cost_cap_text_wrong']);
+    expect(brief).toContain('aria-valuemax="10"');
+    expect(brief).toContain('<span class="cost-cap-text">$5.04 of $20/mo</span>');
+  });
+
+  it('paywall_headline_generic: the card no longer names the Free plan or its limit; its reason stays', () => {
+    const upgrade = { reason: 'max_node_instances', message: 'Free plan limit reached: 1 instance. Upgrade to Pro Cloud for more.', planSlug: 'free', limits: undefined, usage: undefined };
+    const card = (faults: PageFault[]) => {
+      setPageFaultsForTests(faults);
+      return renderToStaticMarkup(<UpgradeRequiredCard upgrade={upgrade} onDismiss={() => undefined} />);
+    };
+    expect(card([])).toContain('Free plan limit reached: 1 instance');
+    const generic = card(['paywall_headline_generic']);
+    expect(generic).not.toMatch(/free plan/i);
+    expect(generic).toContain('data-reason="max_node_instances"');
   });
 
   it('risk_badge_text_wrong: the badge reads High risk while data-severity stays low', () => {

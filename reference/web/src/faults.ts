@@ -10,7 +10,11 @@ export type PageFault =
   | 'paywall_cta_text_wrong'
   | 'paywall_pill_for_refused_mission'
   | 'brief_budget_text_wrong'
-  | 'pill_count_stale';
+  | 'pill_count_stale'
+  | 'brief_regions_text_wrong'
+  | 'brief_scale_text_wrong'
+  | 'cost_cap_text_wrong'
+  | 'paywall_headline_generic';
 
 export const FAULTS_META = 'powernode-faults';
 

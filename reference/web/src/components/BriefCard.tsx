@@ -3,7 +3,20 @@ import type { Brief, Spend } from '../types';
 import { hasPageFault } from '../faults';
 import { hasVariant } from '../variants';
 
+/** The free plan's provisioning limit (CONTRACT 6.7), which the `cost_cap_text_wrong` fault shows instead of the cap. */
+const FREE_PLAN_PROVISIONING_LIMIT_USD = 20;
+
 type Props = { brief: Brief | null; missing: string[]; spend: Spend | null; spendError: string | null };
+
+/** The self-test's defects: a row that reads otherwise than the data-value beside it. */
+function faultyRowText(key: string, brief: Brief): string | undefined {
+  if (key === 'budget_cap_usd_monthly' && hasPageFault('brief_budget_text_wrong') && typeof brief.budget_cap_usd_monthly === 'number') {
+    return `$${brief.budget_cap_usd_monthly * 2}/mo`;
+  }
+  if (key === 'regions' && hasPageFault('brief_regions_text_wrong')) return 'us-west-1';
+  if (key === 'scale' && hasPageFault('brief_scale_text_wrong')) return '1→3 · linear';
+  return undefined;
+}
 
 export function BriefCard({ brief, missing, spend, spendError }: Props) {
   const cap = brief && typeof brief.budget_cap_usd_monthly === 'number' ? brief.budget_cap_usd_monthly : null;
@@ -17,12 +30,7 @@ export function BriefCard({ brief, missing, spend, spendError }: Props) {
       ) : (
         <dl className="brief-fields">
           {BRIEF_FIELDS.map(({ key, label }) => {
-            const value = displayBriefValue(key, brief, style);
-            // The self-test's defect: the budget row reads double the cap its data-value holds.
-            const shown =
-              key === 'budget_cap_usd_monthly' && hasPageFault('brief_budget_text_wrong') && typeof brief.budget_cap_usd_monthly === 'number'
-                ? `$${brief.budget_cap_usd_monthly * 2}/mo`
-                : value;
+            const shown = faultyRowText(key, brief) ?? displayBriefValue(key, brief, style);
             return (
               <div key={key} className="brief-row" data-testid={`brief-field-${key}`} data-value={briefRawValue(key, brief)}>
                 <dt>{label}</dt>
@@ -75,7 +83,7 @@ function CostCap({ cap, spend, spendError }: { cap: number; spend: Spend | null;
         <span className="cost-cap-track" aria-hidden="true">
           <span className="cost-cap-fill" style={{ width: `${share}%` }} />
         </span>
-        <span className="cost-cap-text">{costCapText(runRate, cap)}</span>
+        <span className="cost-cap-text">{costCapText(runRate, hasPageFault('cost_cap_text_wrong') ? FREE_PLAN_PROVISIONING_LIMIT_USD : cap)}</span>
       </div>
     </div>
   );

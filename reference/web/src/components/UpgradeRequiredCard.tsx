@@ -40,7 +40,9 @@ export function ChatUpgradeCard({ upgrade }: { upgrade: ChatUpgrade }) {
 }
 
 export function UpgradeRequiredCard({ upgrade, onDismiss }: { upgrade: UpgradeRequired; onDismiss: () => void }) {
-  const headline = upgrade.message || upgradeCopy(upgrade.reason, upgrade.limits, upgrade.planSlug);
+  const headline = hasPageFault('paywall_headline_generic')
+    ? 'You have reached a limit.'
+    : upgrade.message || upgradeCopy(upgrade.reason, upgrade.limits, upgrade.planSlug);
   const maxInstances = upgrade.limits?.max_node_instances;
   const maxUsd = upgrade.limits?.max_monthly_provisioning_usd;
   const usedInstances = upgrade.usage?.node_instance_count;
