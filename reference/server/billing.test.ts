@@ -280,6 +280,13 @@ describe('billing', () => {
       const spend = await app.inject({ method: 'GET', url: '/api/v1/billing/spend', headers: who.auth });
       expect(body(spend).data.monthly_run_rate_usd).toBe(5.04);
     });
+
+    it('rollup_token_mismatch: the internal token its callers hold is refused', async () => {
+      const rotated = await h.app({ faults: ['rollup_token_mismatch'] });
+      const url = '/api/v1/internal/billing/provisioning/meter/rollup';
+      const refused = await rotated.inject({ method: 'POST', url, headers: { authorization: `Bearer ${TEST_KEYS.internal}` }, payload: { now: '2000-01-01T00:00:00Z' } });
+      expect(refused.statusCode).toBe(401);
+    });
   });
 });
 

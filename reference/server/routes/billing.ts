@@ -76,7 +76,9 @@ export function registerBillingRoutes(api: FastifyInstance, ctx: RouteContext): 
 
   api.post<{ Body: unknown }>('/internal/billing/provisioning/meter/rollup', async (request) => {
     const token = bearer(request);
-    if (!token || !sameSecret(token, ctx.config.internalApiToken)) {
+    // Self-test fault: the backend was given a rotated token its callers were not.
+    const expected = ctx.faults('rollup_token_mismatch') ? `${ctx.config.internalApiToken}-rotated` : ctx.config.internalApiToken;
+    if (!token || !sameSecret(token, expected)) {
       throw new ApiError(401, 'unauthorized', 'Missing or invalid internal API token');
     }
     const body = request.body;
