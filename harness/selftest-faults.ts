@@ -197,6 +197,14 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     diagnosis: NO_ROW,
     note: 'the meter job would fail on it too, on its next daily run; pre-flight 5 sees it before the run creates anything',
   },
+  quota_checked_after_commit: {
+    grep: FUNNEL_TEST,
+    step: innerStep(FUNNEL.secondInstance, FUNNEL_CHECKS.noSecondInstance),
+    diagnosis: NO_ROW,
+    note:
+      'the 402 and the card are right, and a look taken at once may come before the worker acts; the refused mission is in flight, ' +
+      'so the held absence waits for it to settle and sees the second instance',
+  },
   pill_count_stale: {
     grep: FUNNEL_TEST,
     step: innerStep(FUNNEL.execute, FUNNEL_CHECKS.pillText),

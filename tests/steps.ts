@@ -51,7 +51,7 @@ export const FUNNEL_CHECKS = {
   usageRecord: 'The usage record as the runbook reads it: event, status, metered_at within the run, the type\'s hourly_price',
   /** Step 5. */
   canSeeInstances: "Presence first: the funnel's instance carries the account tag the instance count relies on",
-  noSecondInstance: 'No second instance and no create call, held until the second mission settles',
+  noSecondInstance: 'No second instance (NodeInstance or Vultr) and no create call, held until the second mission settles',
   /** Step 6. */
   costCapBar: 'The cost-cap bar: aria-valuemax the budget cap, aria-valuenow the run-rate, text "$5.04 of $10/mo"',
   spendSources: 'Spend agrees at every source: /billing/spend, the Billing page (text and data-usd), Σ usage records',

@@ -55,6 +55,7 @@ export const FAULTS = {
   cost_cap_text_wrong: "the cost-cap bar's text names the free plan's $20/mo provisioning limit instead of the brief's cap (its aria values are right)",
   paywall_headline_generic: 'the UpgradeRequiredCard\'s copy reads "You have reached a limit." instead of naming the Free plan and its limit (data-reason right)',
   rollup_token_mismatch: "the rollup endpoint checks a rotated internal token that neither the worker nor INTERNAL_API_TOKEN holds: every rollup is a 401",
+  quota_checked_after_commit: 'QuotaGuard answers its 402 only after the approval it refuses has committed: the worker still provisions the refused mission',
   pill_count_stale: 'the execution pill keeps reading "0 of 1 steps" after its steps complete (their data-status is right)',
   credential_unhealthy: 'the seed registers the platform-pool credential with 5 consecutive failures and a last error',
 } as const;

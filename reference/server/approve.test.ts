@@ -141,6 +141,19 @@ describe('approve (CONTRACT 6.7)', () => {
     expect(body(response).error.details).toBeUndefined();
   });
 
+  it('quota_checked_after_commit: answers the 402, yet the refused approval and its job are committed', async () => {
+    const faulty = await h.app({ faults: ['quota_checked_after_commit'] });
+    const who = await registerUser(faulty, 'latequota');
+    await seedRunningInstance(h.db, who.accountId);
+    const id = await discordMission(faulty, who);
+    const response = await approve(who, id, faulty);
+    expect(response.statusCode).toBe(402);
+    expect(body(response).error.code).toBe('upgrade_required');
+    const mission = body(await faulty.inject({ method: 'GET', url: `/api/v1/ai/missions/${id}`, headers: who.auth })).data;
+    expect(mission.status).toBe('approved');
+    expect(await jobsFor(id)).toHaveLength(1);
+  });
+
   it('fails the mission with credentials_missing when no key is active, and allows a re-approve after a fix', async () => {
     const who = await registerUser(app, 'nocreds');
     const id = await discordMission(app, who);

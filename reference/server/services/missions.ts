@@ -136,7 +136,8 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
     // (a) QuotaGuard, before anything else touches the account's resources. Under
     // quota_after_vultr the worker checks instead, after it has created the VM (the defect); under
     // the paywall_in_chat variant the worker checks before it creates anything (public Powernode).
-    if (!deps.faults('quota_guard_disabled') && !deps.faults('quota_after_vultr') && !variants('paywall_in_chat')) {
+    const guardNow = !deps.faults('quota_guard_disabled') && !deps.faults('quota_after_vultr') && !deps.faults('quota_checked_after_commit');
+    if (guardNow && !variants('paywall_in_chat')) {
       await quotaCheck(client, deps, accountId, mission.plan);
     }
 
@@ -199,6 +200,15 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
   });
 
   if (outcome.kind === 'credentials_missing') throw new ApiError(422, 'credentials_missing', CREDENTIALS_MISSING_MESSAGE);
+  // Self-test fault: the refusal comes after the job it should have prevented was committed.
+  if (deps.faults('quota_checked_after_commit') && outcome.mission.plan) {
+    const late = await deps.pool.connect();
+    try {
+      await quotaCheck(late, deps, accountId, outcome.mission.plan);
+    } finally {
+      late.release();
+    }
+  }
   const mission: MissionRow = { ...outcome.mission, phase: 'execution', status: 'approved', error_code: null, error_message: null };
   return { mission_id: mission.id, status: 'approved', mission };
 }
