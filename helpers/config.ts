@@ -175,7 +175,10 @@ const schema = z.object({
   ALLOW_SHARED_STATE_CHANGES: flag.prefault('0'),
   ALLOW_EMAIL_DOMAIN: flag.prefault('0'),
   ALLOW_STACK_ON_DATABASE: flag.prefault('0'),
-  MAX_INSTANCES_PER_RUN: positiveInt('instances').prefault('3'),
+  // The suite's own approvals need 4: when the quota test approves, the run may already hold the
+  // funnel's VM (kept for verification), the account-isolation test's VM on the other worker and
+  // the quota test's given instance, and the cap counts before the click.
+  MAX_INSTANCES_PER_RUN: positiveInt('instances').prefault('4'),
   PREFLIGHT_FIX: flag.prefault('0'),
   START_STACK: z.enum(['auto', 'never'], { message: 'expects auto or never' }).prefault('auto'),
 
