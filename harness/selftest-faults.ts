@@ -196,6 +196,14 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     diagnosis: NO_ROW,
     note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
   },
+  credential_scope_ignored: {
+    grep: theTest(NEGATIVE.accountKey.test),
+    step: atStep(NEGATIVE.accountKey.test, NEGATIVE.accountKey.inOwnAccount),
+    diagnosis: NO_ROW,
+    note:
+      "the VM runs and is billed as it should, only in the platform pool's Vultr account: just the isolation test's own-key GET sees it is missing; " +
+      'the invalid-key path still fails closed, since the account key is checked first',
+  },
 };
 
 /**
@@ -205,6 +213,7 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
  * limits) and an unreachable cloud API, whose probe tells no answer from a refused key. Issue 15's
  * checks add four: the credential's health (pre-flight), the webhook endpoint's URL (step 1), the
  * usage record as the runbook reads it (step 4) and the presence proof before an absence (step 5).
+ * The account-isolation negative path (RUNBOOK pre-flight 3) adds the one defect only it catches.
  */
 export const CI_SUBSET: readonly FaultName[] = [
   'pending_migration',
@@ -222,6 +231,7 @@ export const CI_SUBSET: readonly FaultName[] = [
   'usage_record_unmetered',
   'vultr_tag_missing',
   'backend_log_unreadable',
+  'credential_scope_ignored',
 ];
 
 /**

@@ -49,6 +49,7 @@ export const FAULTS = {
   cost_lines_do_not_add_up: "the plan's cost line amounts are priced at 730 h while the total uses 720 h",
   vultr_tag_missing: 'the worker creates Vultr instances without the account:<id> tag',
   credential_unhealthy: 'the seed registers the platform-pool credential with 5 consecutive failures and a last error',
+  credential_scope_ignored: "the worker checks the account-scoped key but creates the instance with the platform pool's key",
 } as const;
 
 export type FaultName = keyof typeof FAULTS;
