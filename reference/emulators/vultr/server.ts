@@ -116,10 +116,12 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   const journal = new RequestJournal(journalLimit);
 
   /** The key's account; the routes that call this need a key, so auth has already found one. */
-  function ownerOf(ctx: RequestContext): string {
+  function keyAccount(ctx: RequestContext): EmulatedAccount {
     if (!ctx.account) throw new HttpError(401, 'Invalid API token.');
-    return ctx.account.id;
+    return ctx.account;
   }
+
+  const ownerOf = (ctx: RequestContext) => keyAccount(ctx).id;
 
   // Another account's instance answers exactly as an unknown id does, as at Vultr.
   function findInstance(id: string, ctx: RequestContext) {
@@ -146,15 +148,7 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   }
 
   const routes: Route[] = [
-    {
-      method: 'GET',
-      pattern: /^\/v2\/account$/,
-      auth: true,
-      handle: (ctx) => {
-        ownerOf(ctx);
-        return { status: 200, body: { account: ctx.account?.profile } };
-      },
-    },
+    { method: 'GET', pattern: /^\/v2\/account$/, auth: true, handle: (ctx) => ({ status: 200, body: { account: keyAccount(ctx).profile } }) },
     {
       method: 'GET',
       pattern: /^\/v2\/plans$/,
