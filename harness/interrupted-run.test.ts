@@ -95,7 +95,7 @@ describe('rolledBack', () => {
       selector: { kind: 'older-than', ageMs: 0 },
       dryRun: false,
       accounts: [{ id: 'a1', email: 'e2e+run1-funnel-w0r0t0-abc@e2e.powernode.test' }],
-      cloudInstances: [{ id: 'v1', accountId: 'a1', foundVia: ['db', 'tag'], outcome: 'deleted' }],
+      cloudInstances: [{ id: 'v1', accountId: 'a1', foundVia: ['db', 'tag'], keys: ['VULTR_API_KEY'], outcome: 'deleted' }],
       nodeInstances: 1,
       usageRecords: 1,
       kept: [],

@@ -21,6 +21,10 @@
  * --host-resolver-rules through CHROMIUM_ARGS. The stack knows its own names too, as a shared dev
  * stack does: Stripe's return URL and Stripe.js are then served under them.
  *
+ * The target has two Vultr accounts, as a shared dev stack's team may: the platform pool's and a
+ * second one whose key the suite gets as VULTR_ISOLATION_API_KEY, so the account-isolation test
+ * runs here too (with ALLOW_REAL_CLOUD=1), and "no suite VM remains" counts in both accounts.
+ *
  * Its own ports (4801-4804, Postgres 54801), its own STACK_DIR and Postgres home in a temporary
  * folder; Ctrl+C stops the runner and the stack. Prints one ok/FAIL line per check and a final
  * "remote-drill: PASS/FAIL" line; exits 0 only when every check held.
@@ -33,7 +37,7 @@ import pg from 'pg';
 import type { Dispatcher } from 'undici';
 import { busyPorts } from '@m1/reference/probe';
 import { createDispatcher } from '../helpers/clients/http';
-import { emulatorOrigin, VultrClient, VultrJournal } from '../helpers/clients/vultr';
+import { emulatorOrigin, vultrAccounts, VultrJournal } from '../helpers/clients/vultr';
 import { anyRunEmailPattern } from '../helpers/run/identity-emails';
 import { PREFLIGHT } from '../tests/steps';
 import { parseCommandLine, runWhenInvoked, startCli } from './lib/cli';
@@ -60,6 +64,8 @@ export const NAMES: Readonly<Record<keyof Ports, string>> = {
 const LOOPBACK = '127.0.0.1';
 const DOMAIN = 'e2e.powernode.test';
 const VULTR_API_KEY = 'vk_test_platform_pool';
+/** The reference's second Vultr account (CONTRACT 1), the target's other account here. */
+const VULTR_ISOLATION_API_KEY = 'vk_test_isolation_account';
 /** What run 3 must report: every test of the suite, pre-flight and teardown included. */
 /** Skipped in every run of the drill: with START_STACK=never the suite neither starts nor reuses a stack. */
 const ALWAYS_SKIPPED = PREFLIGHT.ownStack;
@@ -92,6 +98,7 @@ export function stackValues(stackDir: string, pgHome: string, inheritedNodeOptio
     STRIPE_API_BASE,
     WORKER_HEALTH_URL,
     VULTR_API_KEY,
+    VULTR_ISOLATION_API_KEY,
     STACK_DIR: stackDir,
     STACK_PG_PORT: String(PORTS.postgres),
     // Its own Postgres home: `--forget` then removes the drill's clusters, never the checkout's others.
@@ -115,6 +122,8 @@ export function suiteValues(stackDir: string, consent: Consent, runId: string, i
     ALLOW_REAL_CLOUD: flag(consent.ALLOW_REAL_CLOUD),
     ALLOW_SHARED_STATE_CHANGES: flag(consent.ALLOW_SHARED_STATE_CHANGES),
     VULTR_API_KEY,
+    // A remote target has no default second account: the drill names it, as an operator would.
+    VULTR_ISOLATION_API_KEY,
     ...hostMapEnv(names, LOOPBACK, inheritedNodeOptions),
     CHROMIUM_ARGS: chromiumArgsValue(names, LOOPBACK),
     FORCE_COLOR: '0',
@@ -192,8 +201,10 @@ type Snapshot = { accounts: number; nodeInstances: number; instances: number; po
 
 function probes(db: pg.Pool, dispatcher: Dispatcher) {
   const { VULTR_API_URL } = addresses();
-  // Every instance the emulator holds came from a suite run: the stack is the drill's own.
-  const vultr = new VultrClient({ baseUrl: VULTR_API_URL, apiKey: VULTR_API_KEY, dispatcher });
+  // Every instance the emulator holds came from a suite run: the stack is the drill's own. Both
+  // Vultr accounts: a VM made with the isolation key is in its account only.
+  const accounts = vultrAccounts({ VULTR_API_URL, VULTR_API_KEY, VULTR_ISOLATION_API_KEY }, dispatcher);
+  const allInstances = async () => (await Promise.all(accounts.map(({ client }) => client.allInstances()))).flat();
   const journal = new VultrJournal(emulatorOrigin(VULTR_API_URL), dispatcher);
   const count = async (sql: string) => (await db.query<{ n: number }>(sql, [anyRunEmailPattern(DOMAIN)])).rows[0]!.n;
   /** The shared platform-pool credentials (scope 1, no account): whether all are on, and when one last changed. */
@@ -210,12 +221,12 @@ function probes(db: pg.Pool, dispatcher: Dispatcher) {
       const [accounts, nodeInstances, instances, pool] = await Promise.all([
         count('SELECT count(DISTINCT a.id)::int AS n FROM accounts a JOIN users u ON u.account_id = a.id WHERE u.email LIKE $1'),
         count('SELECT count(*)::int AS n FROM system_node_instances n JOIN users u ON u.account_id = n.account_id WHERE u.email LIKE $1'),
-        vultr.allInstances(),
+        allInstances(),
         platformPool(),
       ]);
       return { accounts, nodeInstances, instances: instances.length, pool };
     },
-    instances: () => vultr.allInstances(),
+    instances: allInstances,
     /** Instances created since a moment: `POST /v2/instances` the emulator answered with a success. */
     creationsSince: async (since: Date) => (await journal.instanceCreations(since)).filter((r) => r.status < 300).length,
   };

@@ -233,6 +233,14 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
     diagnosis: /likely cause: Provider credentials missing\n {2}seen: platform-pool credential \S+: 5 consecutive failures \(last error: /,
     note: 'acts on a new database only (the seed is find-or-create); every self-test stack starts with --fresh',
   },
+  credential_scope_ignored: {
+    grep: theTest(NEGATIVE.accountKey.test),
+    step: atStep(NEGATIVE.accountKey.test, NEGATIVE.accountKey.inOwnAccount),
+    diagnosis: NO_ROW,
+    note:
+      "the VM runs and is billed as it should, only in the platform pool's Vultr account: just the isolation test's own-key GET sees it is missing; " +
+      'the invalid-key path still fails closed, since the account key is checked first',
+  },
 };
 
 /**
@@ -243,7 +251,8 @@ export const EXPECTATIONS: Record<FaultName, Expectation> = {
  * checks add four: the credential's health (pre-flight), the webhook endpoint's URL (step 1), the
  * usage record as the runbook reads it (step 4) and the presence proof before an absence (step 5),
  * and the text a person reads where a data attribute stays right (the pill's count, step 4; the
- * paywall's copy, step 5), and the brief matching that tolerates a model's words (step 2).
+ * paywall's copy, step 5), and the brief matching that tolerates a model's words (step 2). The
+ * account-isolation negative path (RUNBOOK pre-flight 3) adds the one defect only it catches.
  */
 export const CI_SUBSET: readonly FaultName[] = [
   'pending_migration',
@@ -264,6 +273,7 @@ export const CI_SUBSET: readonly FaultName[] = [
   'pill_count_stale',
   'paywall_headline_generic',
   'brief_use_case_not_bot',
+  'credential_scope_ignored',
 ];
 
 /**

@@ -246,6 +246,12 @@ describe('readSuiteReport', () => {
     expect(outcome.skipped).toEqual(['negative: Missing / invalid credential › an invalid account-scoped Vultr key fails closed']);
   });
 
+  it('adds nothing to a title for an anonymous describe block', () => {
+    const json = sampleReport();
+    json.suites[2]!.suites!.push({ title: '', specs: [{ title: 'Account isolation', ok: true, tests: [{ projectName: 'negative', status: 'skipped', results: [] }] }] });
+    expect(readSuiteReport(json, readDiag).skipped).toContain('negative: Account isolation');
+  });
+
   it('counts by itself when the report has no stats', () => {
     const { stats: _stats, ...withoutStats } = sampleReport();
     expect(readSuiteReport(withoutStats, readDiag).counts).toEqual({ expected: 1, skipped: 1, unexpected: 2, flaky: 0 });

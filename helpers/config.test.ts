@@ -153,6 +153,20 @@ describe('parseConfig', () => {
     expect(problemsOf({ ...remoteDb, ALLOW_REMOTE_TARGET: '1' })).toEqual([]);
   });
 
+  it("gives the account-isolation test the reference's second Vultr account on a local target only; a real target names its own or skips it", () => {
+    expect(parseConfig({}).VULTR_ISOLATION_API_KEY).toBe('vk_test_isolation_account');
+    expect(parseConfig({ VULTR_ISOLATION_API_KEY: '' }).VULTR_ISOLATION_API_KEY).toBe('vk_test_isolation_account');
+    const remote = { BASE_URL: 'https://dev.powernode.example', VULTR_API_URL: 'https://api.vultr.com/v2', ALLOW_REMOTE_TARGET: '1', VULTR_API_KEY: 'POOLKEY0000000000000000000000000000' };
+    expect(parseConfig(remote).VULTR_ISOLATION_API_KEY).toBe('');
+    expect(parseConfig({ ...remote, VULTR_ISOLATION_API_KEY: 'OTHERACCOUNTKEY000000000000000000000' }).VULTR_ISOLATION_API_KEY).toBe('OTHERACCOUNTKEY000000000000000000000');
+  });
+
+  it('refuses an isolation key equal to the platform pool\'s, never echoing it', () => {
+    const problems = problemsOf({ VULTR_API_KEY: 'vk_same_key_for_both', VULTR_ISOLATION_API_KEY: 'vk_same_key_for_both' });
+    expect(problems).toEqual(['VULTR_ISOLATION_API_KEY: equals VULTR_API_KEY; the isolation key must belong to another Vultr account than the platform pool']);
+    expect(problemsOf({ VULTR_API_KEY: 'vk_test_isolation_account' })[0]).toMatch(/^VULTR_ISOLATION_API_KEY: equals VULTR_API_KEY/);
+  });
+
   it('takes only a reserved test domain for e-mail, unless ALLOW_EMAIL_DOMAIN=1', () => {
     for (const domain of ['e2e.powernode.test', 'qa.example', 'x.invalid', 'example.com', 'mail.example.org', 'example.net']) {
       expect(problemsOf({ E2E_EMAIL_DOMAIN: domain })).toEqual([]);

@@ -13,6 +13,13 @@ import { z } from 'zod';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
+/**
+ * The reference stack's second Vultr account (CONTRACT 1): the key its Vultr emulator accepts
+ * beside the platform pool's. The default of VULTR_ISOLATION_API_KEY on a local target only: a
+ * real target's second account is the operator's to name.
+ */
+export const REFERENCE_ISOLATION_API_KEY = 'vk_test_isolation_account';
+
 export function isLoopbackUrl(value: string): boolean {
   try {
     const host = new URL(value).hostname;
@@ -147,6 +154,8 @@ const schema = z.object({
     }, 'expects a postgres:// or postgresql:// connection URL')
     .prefault('postgres://m1:m1@127.0.0.1:54329/m1_reference'),
   VULTR_API_KEY: z.string().min(1, 'expects the Vultr API key of the platform pool').prefault('vk_test_platform_pool'),
+  // Unset: the reference's second account on a local target, none elsewhere (see parseConfig).
+  VULTR_ISOLATION_API_KEY: z.string().optional(),
   STRIPE_SECRET_KEY: z
     .string()
     .refine((v) => !/^(sk|rk)_live_/.test(v), 'is a live key (sk_live_/rk_live_); this suite only runs with a test key (sk_test_...)')
@@ -166,7 +175,10 @@ const schema = z.object({
   ALLOW_SHARED_STATE_CHANGES: flag.prefault('0'),
   ALLOW_EMAIL_DOMAIN: flag.prefault('0'),
   ALLOW_STACK_ON_DATABASE: flag.prefault('0'),
-  MAX_INSTANCES_PER_RUN: positiveInt('instances').prefault('3'),
+  // The suite's own approvals need 4: when the quota test approves, the run may already hold the
+  // funnel's VM (kept for verification), the account-isolation test's VM on the other worker and
+  // the quota test's given instance, and the cap counts before the click.
+  MAX_INSTANCES_PER_RUN: positiveInt('instances').prefault('4'),
   PREFLIGHT_FIX: flag.prefault('0'),
   START_STACK: z.enum(['auto', 'never'], { message: 'expects auto or never' }).prefault('auto'),
 
@@ -249,8 +261,13 @@ const schema = z.object({
 
 type Raw = z.output<typeof schema>;
 
-export type Config = Omit<Raw, 'EXPECTED_BOOTSTRAP_COUNTS' | 'E2E_RUN_ID' | 'STRIPE_WEBHOOK_URL'> & {
+export type Config = Omit<Raw, 'EXPECTED_BOOTSTRAP_COUNTS' | 'E2E_RUN_ID' | 'STRIPE_WEBHOOK_URL' | 'VULTR_ISOLATION_API_KEY'> & {
   EXPECTED_BOOTSTRAP_COUNTS: { providers: number; regions: number; types: number; templates: number };
+  /**
+   * A Vultr key of another account than the platform pool's, for the account-isolation test
+   * (RUNBOOK pre-flight 3); empty: no such key, and the test is skipped.
+   */
+  VULTR_ISOLATION_API_KEY: string;
   /** The endpoint Stripe must deliver to: as set, else the backend's own webhook route (CONTRACT 4). */
   STRIPE_WEBHOOK_URL: string;
   /** True when every service address is on this machine (the reference stack or a local dev stack). */
@@ -284,7 +301,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError([...unfilled, ...issues]);
   }
   const raw = result.data;
-  const problems = consentProblems(raw);
+  const problems = [...consentProblems(raw), ...isolationKeyProblems(raw)];
   if (raw.CHROMIUM_PATH && !existsSync(raw.CHROMIUM_PATH)) {
     problems.push('CHROMIUM_PATH: expects the path of an existing Chromium executable');
   }
@@ -296,18 +313,42 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     number,
     number,
   ];
-  const dbHost = new URL(raw.DATABASE_URL).hostname;
   const { E2E_RUN_ID: _runId, ...rest } = raw;
+  const isLocalTarget = localTarget(raw);
   return {
     ...rest,
     EXPECTED_BOOTSTRAP_COUNTS: { providers, regions, types, templates },
     STRIPE_WEBHOOK_URL: raw.STRIPE_WEBHOOK_URL ?? `${raw.BASE_URL.replace(/\/+$/, '')}/api/v1/billing/stripe/webhook`,
-    isLocalTarget:
-      isLoopbackUrl(raw.BASE_URL) &&
-      isLoopbackUrl(raw.VULTR_API_URL) &&
-      isLoopbackUrl(raw.STRIPE_API_BASE) &&
-      (LOOPBACK_HOSTS.has(dbHost) || /^127\./.test(dbHost)),
+    VULTR_ISOLATION_API_KEY: isolationKey(raw),
+    isLocalTarget,
   };
+}
+
+/** Every service address is on this machine (the reference stack or a local dev stack). */
+function localTarget(raw: Raw): boolean {
+  const dbHost = new URL(raw.DATABASE_URL).hostname;
+  return (
+    isLoopbackUrl(raw.BASE_URL) &&
+    isLoopbackUrl(raw.VULTR_API_URL) &&
+    isLoopbackUrl(raw.STRIPE_API_BASE) &&
+    (LOOPBACK_HOSTS.has(dbHost) || /^127\./.test(dbHost))
+  );
+}
+
+/** As set; unset, the reference's second account on a local target, and none (the test skipped) elsewhere. */
+function isolationKey(raw: Raw): string {
+  return raw.VULTR_ISOLATION_API_KEY ?? (localTarget(raw) ? REFERENCE_ISOLATION_API_KEY : '');
+}
+
+/**
+ * The isolation test proves that an account-scoped key keeps its VMs out of the platform pool's
+ * Vultr account; with the pool's own key there is one account and nothing to prove. The values
+ * are never echoed.
+ */
+function isolationKeyProblems(raw: Raw): string[] {
+  return isolationKey(raw) === raw.VULTR_API_KEY
+    ? ['VULTR_ISOLATION_API_KEY: equals VULTR_API_KEY; the isolation key must belong to another Vultr account than the platform pool']
+    : [];
 }
 
 /** The profile's values, first: the explicit variables are laid over them. An unknown name is the schema's to report. */

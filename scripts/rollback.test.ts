@@ -63,18 +63,18 @@ describe('rollback --json', () => {
     const json = rollbackJson(
       report({
         cloudInstances: [
-          { id: 'v1', accountId: 'a1', foundVia: ['db', 'tag'], outcome: 'deleted' },
-          { id: 'v2', accountId: 'a1', foundVia: ['tag'], outcome: 'already_gone' },
-          { id: 'v3', accountId: 'a2', foundVia: ['db'], outcome: 'failed', error: 'Vultr DELETE answered 500' },
+          { id: 'v1', accountId: 'a1', foundVia: ['db', 'tag'], keys: ['VULTR_API_KEY'], outcome: 'deleted' },
+          { id: 'v2', accountId: 'a1', foundVia: ['tag'], keys: ['VULTR_ISOLATION_API_KEY'], outcome: 'already_gone' },
+          { id: 'v3', accountId: 'a2', foundVia: ['db'], keys: ['VULTR_API_KEY'], outcome: 'failed', error: 'Vultr DELETE answered 500' },
         ],
         nodeInstances: 2,
         usageRecords: 1,
       }),
     );
     expect(rollbackJsonSchema.parse(JSON.parse(JSON.stringify(json)))).toEqual(json);
-    expect(json.accounts.map((a) => [a.id, a.instances.map((i) => `${i.id}:${i.outcome}`)])).toEqual([
-      ['a1', ['v1:deleted', 'v2:already_gone']],
-      ['a2', ['v3:failed']],
+    expect(json.accounts.map((a) => [a.id, a.instances.map((i) => `${i.id}:${i.outcome}:${i.keys.join('+')}`)])).toEqual([
+      ['a1', ['v1:deleted:VULTR_API_KEY', 'v2:already_gone:VULTR_ISOLATION_API_KEY']],
+      ['a2', ['v3:failed:VULTR_API_KEY']],
     ]);
     expect(json.counts).toEqual({ accounts: 2, instances: { deleted: 1, already_gone: 1, would_delete: 0, failed: 1, unknown: 0 }, nodeInstances: 2, usageRecords: 1 });
     expect(json.errors).toEqual(['deleting Vultr instance v3: Vultr DELETE answered 500']);
@@ -83,7 +83,7 @@ describe('rollback --json', () => {
 
   it('a second rollback has nothing to do: no rows, every instance already gone', () => {
     expect(rollbackJson(report({})).nothingToDo).toBe(true);
-    expect(rollbackJson(report({ cloudInstances: [{ id: 'v1', accountId: 'a1', foundVia: ['tag'], outcome: 'already_gone' }] })).nothingToDo).toBe(true);
+    expect(rollbackJson(report({ cloudInstances: [{ id: 'v1', accountId: 'a1', foundVia: ['tag'], keys: ['VULTR_API_KEY'], outcome: 'already_gone' }] })).nothingToDo).toBe(true);
     expect(rollbackJson(report({ nodeInstances: 1 })).nothingToDo).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '../helpers/config';
 import { createDispatcher } from '../helpers/clients/http';
 import { createQueries } from '../helpers/clients/queries';
 import { formatRollbackReport, foundNothing, rollback, rollbackFailures, type RollbackReport, type RollbackSelector } from '../helpers/run/rollback';
-import { VultrClient } from '../helpers/clients/vultr';
+import { vultrAccounts } from '../helpers/clients/vultr';
 import { restorePlatformPool } from '../helpers/run/platform-pool';
 import { pendingSharedChanges, recordSharedChangeUndone, runsStartedHere, type SharedChange } from '../helpers/run/state';
 import { withNpmConfigFlags } from './lib/npm-flags';
@@ -88,7 +88,16 @@ export const rollbackJsonSchema = z.object({
     z.object({
       id: z.string(),
       email: z.string(),
-      instances: z.array(z.object({ id: z.string(), foundVia: z.array(z.enum(['db', 'tag'])), outcome: outcomeSchema, error: z.string().optional() })),
+      instances: z.array(
+        z.object({
+          id: z.string(),
+          foundVia: z.array(z.enum(['db', 'tag'])),
+          /** The Vultr accounts that held it, by their key's variable (VULTR_API_KEY, VULTR_ISOLATION_API_KEY): never a key. */
+          keys: z.array(z.string()),
+          outcome: outcomeSchema,
+          error: z.string().optional(),
+        }),
+      ),
     }),
   ),
   counts: z.object({ accounts: z.number(), instances: z.record(outcomeSchema, z.number()), nodeInstances: z.number(), usageRecords: z.number() }),
@@ -196,10 +205,8 @@ async function rollbackCommand(): Promise<number> {
     const restored = await restoreSharedState(selector, queries, dryRun);
     const report = await rollback(
       selector,
-      {
-        store: queries,
-        cloud: new VultrClient({ baseUrl: config.VULTR_API_URL, apiKey: config.VULTR_API_KEY, dispatcher }),
-      },
+      // Every Vultr account the suite holds a key for: a VM made with the isolation key lives only there.
+      { store: queries, clouds: vultrAccounts(config, dispatcher).map(({ key, client }) => ({ key, cloud: client })) },
       // A job already queued for a killed run would otherwise create its VM after we looked.
       { domain: config.E2E_EMAIL_DOMAIN, dryRun, settleTimeoutMs: config.PROVISION_TIMEOUT_MS + 15_000, inFlightMissionStatuses: config.IN_FLIGHT_MISSION_STATUSES },
     );

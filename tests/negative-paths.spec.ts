@@ -9,7 +9,9 @@
  * create asked for), so it needs no lock.
  *
  * Every "no instance" and "no cloud call" first proves that the stack tags what it creates (a count
- * by the account tag could see it), then holds until the mission settles plus a margin.
+ * by the account tag could see it), then holds until the mission settles plus a margin. The
+ * account-isolation test's "not in the platform pool's account" likewise first proves the pool's
+ * key could see the instance there.
  */
 import { config, expect, holdAbsence, pollFor, test } from '../fixtures';
 import { unwrap } from '../helpers/clients/api';
@@ -131,6 +133,89 @@ test.describe(NEGATIVE.credentials, () => {
       });
     },
   );
+});
+
+/*
+ * RUNBOOK pre-flight 3: "For account-isolation testing, register a separate cred under the test
+ * account." CONTRACT 6.7 (b) says the account's own key wins over the platform pool; the VM must
+ * then be in that key's Vultr account, where the pool's key cannot see it. Its rollback sweeps
+ * both accounts (helpers/run/rollback.ts).
+ */
+test.describe(() => {
+  test.skip(
+    !config.VULTR_ISOLATION_API_KEY,
+    "VULTR_ISOLATION_API_KEY is empty: set it to a key of another Vultr account than VULTR_API_KEY's to run the account-isolation test (RUNBOOK pre-flight 3)",
+  );
+
+  test(NEGATIVE.accountKey.test, async ({ user, credentialsPage, provisioningFlow, backend, cloud, evidence }) => {
+    const accountId = await user.account();
+    const pool = cloud.under('VULTR_API_KEY');
+    const own = cloud.under('VULTR_ISOLATION_API_KEY');
+
+    const accounts = await test.step(NEGATIVE.accountKey.twoAccounts, async () => {
+      const accounts = { pool: await pool.profile(), own: await own.profile() };
+      expect(accounts.own.email, `VULTR_ISOLATION_API_KEY opens ${accounts.own.email}, VULTR_API_KEY ${accounts.pool.email}: they must be two Vultr accounts`).not.toBe(
+        accounts.pool.email,
+      );
+      return accounts;
+    });
+
+    await test.step(NEGATIVE.accountKey.register, async () => {
+      const key = config.VULTR_ISOLATION_API_KEY;
+      const registered = await (await user.api()).registerProviderCredential(key);
+      expect(registered.ok, `${registered.call} answered ${registered.status}`).toBe(true);
+      await credentialsPage.goto();
+      await expect(credentialsPage.rowsOfScope('account')).toHaveAttribute('data-active', 'true');
+      await expect(credentialsPage.rowsOfScope('account')).toContainText(key.slice(-4));
+      expect((await credentialsPage.shownText()).includes(key), 'the key is never rendered back').toBe(false);
+    });
+
+    const approval = await test.step(NEGATIVE.accountKey.approve, async () => {
+      const approval = await provisioningFlow.approvePlanFor(PROMPTS.discordBot);
+      expect(approval.accepted, `approve answered ${approval.status} ${approval.errorCode ?? ''}`).toBe(true);
+      return approval;
+    });
+
+    const provisioned = await test.step(NEGATIVE.accountKey.running, async () => {
+      const nodes = await pollFor(() => backend.runningNodeInstances(accountId), 'the NodeInstance is running', config.PROVISION_TIMEOUT_MS);
+      expect(nodes, 'one NodeInstance').toHaveLength(1);
+      const vultrId = nodes[0]?.provider_instance_id;
+      if (!vultrId) throw new Error('the running NodeInstance has no provider_instance_id (the Vultr id)');
+      return { node: nodes[0], vultrId };
+    });
+
+    const instance = await test.step(NEGATIVE.accountKey.inOwnAccount, async () => {
+      const instance = await own.instance(provisioned.vultrId);
+      if (!instance) {
+        throw new Error(
+          `GET /instances/${provisioned.vultrId} with VULTR_ISOLATION_API_KEY answered 404: the account's VM is not in its own key's Vultr account (${accounts.own.email}); the stack made it with another key`,
+        );
+      }
+      const tagged = await own.tagged(accountId);
+      expect(tagged.map((i) => i.id), `the account-tag listing with VULTR_ISOLATION_API_KEY (${accounts.own.email})`).toEqual([provisioned.vultrId]);
+      return instance;
+    });
+
+    await test.step(NEGATIVE.accountKey.notInPool, async () => {
+      const sight = await test.step(NEGATIVE.accountKey.poolCanSee, async () => {
+        const proof = await pool.sightProof(instance, accountId, accounts.own);
+        expect(proof.problem, `presence, proven through: ${proof.how}`).toBeNull();
+        return proof;
+      });
+      const inPool = { get: await pool.instance(provisioned.vultrId), tagged: await pool.tagged(accountId) };
+      expect(inPool.get, `GET /instances/${provisioned.vultrId} with VULTR_API_KEY (${accounts.pool.email})`).toBeNull();
+      expect(inPool.tagged.map((i) => i.id), `the platform pool's listing of the account's tag`).toEqual([]);
+      await evidence.attach('account isolation evidence', {
+        vultrAccounts: accounts,
+        missionId: approval.missionId,
+        nodeInstance: provisioned.node,
+        instanceInOwnAccount: instance,
+        poolSight: sight,
+        inPoolAccount: inPool,
+        credentials: await backend.accountCredentials(accountId),
+      });
+    });
+  });
 });
 
 test(NEGATIVE.quotaGuard.test, async ({ user, provisioning, provisioningFlow, backend, cloud, run, evidence }) => {

@@ -57,7 +57,7 @@ export const FUNNEL_CHECKS = {
   spendSources: 'Spend agrees at every source: /billing/spend, the Billing page (text and data-usd), Σ usage records',
 } as const;
 
-/** The step three negative paths share: the provisioning flow up to the Approve click. */
+/** The step four negative paths share: the provisioning flow up to the Approve click. */
 const BRIEF_TO_APPROVAL = 'Type the Discord-bot brief → Open Plan → Approve';
 const FAILS_CLOSED = 'Provisioning fails closed with a "credentials missing or invalid" toast';
 
@@ -99,6 +99,17 @@ export const NEGATIVE = {
     test: 'Duplicate e-mail: signing up with a taken address says "An account with this email already exists"',
     ui: 'Sign up again with the same e-mail in the UI',
     api: 'The API refuses it too: 409 email_taken',
+  },
+  /** RUNBOOK pre-flight 3: "For account-isolation testing, register a separate cred under the test account." */
+  accountKey: {
+    test: 'Account isolation: an account-scoped Vultr key is used instead of the platform pool',
+    twoAccounts: 'The separate key opens another Vultr account than the platform pool (GET /account with each key)',
+    register: 'Register a separate Vultr key under the test account (Settings → Cloud Credentials)',
+    approve: BRIEF_TO_APPROVAL,
+    running: 'Provisioning completes: the NodeInstance is running, with its Vultr id',
+    inOwnAccount: "The instance is in the account key's Vultr account: GET and the account-tag listing with that key find it",
+    poolCanSee: "Presence first: the platform pool's key opens another Vultr account, its listing answers, and the instance carries the account tag",
+    notInPool: "The platform pool's Vultr account does not hold it: GET answers 404 and its account-tag listing is empty",
   },
   forgedWebhook: { test: 'A Stripe webhook with a forged signature is refused (400) and activates nothing' },
   isolation: { test: "Account isolation: one account cannot read another account's mission" },

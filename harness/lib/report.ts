@@ -115,7 +115,8 @@ export function readSuiteReport(json: unknown): SuiteReport {
         });
       }
     }
-    for (const child of suite.suites ?? []) walk(child, [...path, child.title]);
+    // An anonymous describe (test.describe(() => …), e.g. to skip a group on a condition) has no title to add.
+    for (const child of suite.suites ?? []) walk(child, child.title ? [...path, child.title] : path);
   };
   // The top-level suites are files: their titles are paths, not part of a test's name.
   for (const file of report.suites) walk(file, []);

@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, VultrApiError, VultrClient, VultrJournal, backoffDelay, emulatorOrigin } from './vultr';
+import { DEFAULT_BACKOFF, DEFAULT_MIN_INTERVAL_MS, VultrApiError, VultrClient, VultrJournal, backoffDelay, emulatorOrigin, vultrAccounts } from './vultr';
 
 const ORIGIN = 'http://vultr.test';
 const KEY = 'vk_test_secret_key_value';
@@ -118,6 +118,38 @@ describe('VultrClient pacing', () => {
     clock += 1_000;
     await client.account();
     expect(waits).toEqual([50, 100]);
+  });
+
+  it('paces the clients of two keys as one: Vultr limits per source IP, not per key', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agents.push(agent);
+    const keys: string[] = [];
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/v2/account', method: 'GET' })
+      .reply(200, (request) => {
+        keys.push(String((request.headers as Record<string, string>).authorization));
+        return { account: { name: 'x' } };
+      })
+      .times(3);
+    const waits: number[] = [];
+    const config = { VULTR_API_URL: `${ORIGIN}/v2`, VULTR_API_KEY: 'vk_pool_key', VULTR_ISOLATION_API_KEY: 'vk_isolation_key' };
+    const timing = { now: () => 1_000, sleep: async (ms: number) => void waits.push(ms) };
+    const [pool, isolation] = vultrAccounts(config, agent, timing).map((a) => a.client);
+    if (!pool || !isolation) throw new Error('expected a client per key');
+    await Promise.all([pool.account(), isolation.account(), pool.account()]);
+    // One pace for both: the second and third calls wait their slots, whichever key makes them.
+    expect(waits).toEqual([DEFAULT_MIN_INTERVAL_MS, 2 * DEFAULT_MIN_INTERVAL_MS]);
+    expect(keys.sort()).toEqual(['Bearer vk_isolation_key', 'Bearer vk_pool_key', 'Bearer vk_pool_key']);
+  });
+
+  it('gives one client per configured key, named by its variable; no isolation key, no second client', () => {
+    const agent = new MockAgent();
+    agents.push(agent);
+    const config = { VULTR_API_URL: `${ORIGIN}/v2`, VULTR_API_KEY: 'vk_pool_key' };
+    expect(vultrAccounts({ ...config, VULTR_ISOLATION_API_KEY: 'vk_isolation_key' }, agent).map((a) => a.key)).toEqual(['VULTR_API_KEY', 'VULTR_ISOLATION_API_KEY']);
+    expect(vultrAccounts({ ...config, VULTR_ISOLATION_API_KEY: '' }, agent).map((a) => a.key)).toEqual(['VULTR_API_KEY']);
   });
 });
 

@@ -7,6 +7,7 @@
  * The local emulator's request journal lives beside it (it is outside /v2 and needs no key).
  */
 import type { Dispatcher } from 'undici';
+import type { Config } from '../config';
 import { describeCall, httpJson, type HttpCall, type HttpResponse } from './http';
 import {
   journalSchema,
@@ -48,8 +49,16 @@ export type VultrClientOptions = {
   random?: () => number;
   /** Least time between two calls' starts; a rollback of a long run lists one tag per account. */
   minIntervalMs?: number;
+  /**
+   * Shared by clients of several keys: Vultr limits requests per source IP, not per key, so the
+   * clients of one process take their turns from one pace.
+   */
+  pace?: Pace;
   now?: () => number;
 };
+
+/** When the next call may start; reserved synchronously, so concurrent callers queue up. */
+export type Pace = { nextSlot: number };
 
 export const DEFAULT_MIN_INTERVAL_MS = 50;
 
@@ -61,8 +70,7 @@ export class VultrClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
-  /** When the next call may start; reserved synchronously, so concurrent callers queue up. */
-  private nextSlot = 0;
+  private readonly pace: Pace;
 
   constructor(private readonly options: VultrClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -70,13 +78,14 @@ export class VultrClient {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.pace = options.pace ?? { nextSlot: 0 };
   }
 
   /** Waits for this call's turn: calls start at least `minIntervalMs` apart. */
   private async paced(): Promise<void> {
     const now = this.now();
-    const slot = Math.max(now, this.nextSlot);
-    this.nextSlot = slot + (this.options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+    const slot = Math.max(now, this.pace.nextSlot);
+    this.pace.nextSlot = slot + (this.options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
     if (slot > now) await this.sleep(slot - now);
   }
 
@@ -151,6 +160,29 @@ export class VultrClient {
     if (response.status >= 200 && response.status < 300) return 'deleted';
     this.fail('DELETE', path, response);
   }
+}
+
+/** The variables that hold the suite's Vultr keys, one Vultr account each: what names an account in reports (never the key). */
+export type VultrKeyName = 'VULTR_API_KEY' | 'VULTR_ISOLATION_API_KEY';
+
+export type VultrAccountClient = { key: VultrKeyName; client: VultrClient };
+
+/**
+ * A client for every Vultr account the suite holds a key for: the platform pool's, and the
+ * account-isolation test's when VULTR_ISOLATION_API_KEY is set (RUNBOOK pre-flight 3). A VM made
+ * with an account's own key lives in that account only, so whatever must see every VM of the run
+ * (rollback, the instance cap) asks each. They share one pace: Vultr limits per source IP.
+ */
+export function vultrAccounts(
+  config: Pick<Config, 'VULTR_API_URL' | 'VULTR_API_KEY' | 'VULTR_ISOLATION_API_KEY'>,
+  dispatcher: Dispatcher,
+  timing: Pick<VultrClientOptions, 'now' | 'sleep'> = {},
+): VultrAccountClient[] {
+  const pace: Pace = { nextSlot: 0 };
+  const client = (apiKey: string) => new VultrClient({ baseUrl: config.VULTR_API_URL, apiKey, dispatcher, pace, ...timing });
+  const accounts: VultrAccountClient[] = [{ key: 'VULTR_API_KEY', client: client(config.VULTR_API_KEY) }];
+  if (config.VULTR_ISOLATION_API_KEY) accounts.push({ key: 'VULTR_ISOLATION_API_KEY', client: client(config.VULTR_ISOLATION_API_KEY) });
+  return accounts;
 }
 
 /** The tag the stack puts on every instance it creates for an account (CONTRACT 6.7). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foundNothing, formatRollbackReport, rollback, rollbackFailures, type RollbackCloud, type RollbackStore } from './rollback';
+import { foundNothing, formatRollbackReport, rollback, rollbackFailures, type RollbackCloud, type RollbackStore, type RollbackVultrAccount } from './rollback';
 import { sqlLike } from '../clients/sql-like.testkit';
 
 type Node = { id: string; account_id: string; provider_instance_id: string | null; status: string };
@@ -66,7 +66,12 @@ function world() {
       return vultr.delete(id) ? 'deleted' : 'already_gone';
     },
   };
-  return { store, cloud, vultr, missions, nodes: () => nodes, usage: () => usage, setNodes: (next: Node[]) => void (nodes = next) };
+  return { store, cloud, clouds: pool(cloud), vultr, missions, nodes: () => nodes, usage: () => usage, setNodes: (next: Node[]) => void (nodes = next) };
+}
+
+/** The platform pool's Vultr account alone: what the rollback sweeps when no isolation key is set. */
+function pool(cloud: RollbackCloud): RollbackVultrAccount[] {
+  return [{ key: 'VULTR_API_KEY', cloud }];
 }
 
 const options = { domain: 'e2e.test' };
@@ -95,7 +100,7 @@ describe('rollback', () => {
       instance: (id) => w.cloud.instance(id),
       deleteInstance: (id) => w.cloud.deleteInstance(id),
     };
-    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud }, options);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, clouds: pool(cloud) }, options);
     expect(calls).toEqual(['all']);
     expect(report.cloudInstances.map((i) => [i.id, i.accountId, i.foundVia.join('+')]).sort()).toEqual([
       ['v-funnel', 'acc-funnel', 'db+tag'],
@@ -117,7 +122,7 @@ describe('rollback', () => {
         return w.store.inFlightMissions(ids, statuses);
       },
     };
-    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud: w.cloud }, { ...options, settleTimeoutMs: 5_000, settlePollMs: 1 });
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, clouds: w.clouds }, { ...options, settleTimeoutMs: 5_000, settlePollMs: 1 });
     expect(polls).toBe(3);
     expect(report.problems).toEqual([]);
     expect(report.nodeInstances).toBe(2);
@@ -138,8 +143,8 @@ describe('rollback', () => {
     const report = await rollback({ kind: 'run', runId: 'run1' }, w, options);
     expect(report.accounts.map((a) => a.id).sort()).toEqual(['acc-funnel', 'acc-user']);
     expect(report.cloudInstances).toEqual([
-      { id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db', 'tag'], outcome: 'deleted' },
-      { id: 'v-orphan', accountId: 'acc-user', foundVia: ['tag'], outcome: 'deleted' },
+      { id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db', 'tag'], keys: ['VULTR_API_KEY'], outcome: 'deleted' },
+      { id: 'v-orphan', accountId: 'acc-user', foundVia: ['tag'], keys: ['VULTR_API_KEY'], outcome: 'deleted' },
     ]);
     expect(report).toMatchObject({ nodeInstances: 2, usageRecords: 1 });
     expect([...w.vultr.keys()]).toEqual(['v-human']);
@@ -164,6 +169,7 @@ describe('rollback', () => {
         id: 'v-gone',
         accountId: 'acc-old',
         foundVia: ['db'],
+        keys: [],
         outcome: 'unknown',
         error: 'Vultr answers 404 for an id the suite never saw exist (another Vultr account, or a wrong id in the row)',
       },
@@ -180,7 +186,7 @@ describe('rollback', () => {
     const w = world();
     const store = { ...w.store };
     const cloud: RollbackCloud = { ...w.cloud, deleteInstance: async (id) => (w.vultr.delete(id) ? 'already_gone' : 'already_gone') };
-    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, cloud }, options);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, clouds: pool(cloud) }, options);
     expect(report.cloudInstances.map((i) => [i.id, i.outcome])).toEqual([
       ['v-funnel', 'already_gone'],
       ['v-orphan', 'already_gone'],
@@ -198,7 +204,7 @@ describe('rollback', () => {
         return w.cloud.deleteInstance(id);
       },
     };
-    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud }, options);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: pool(cloud) }, options);
     expect(w.nodes().map((n) => n.id).sort()).toEqual(['n1', 'n3', 'n4']);
     expect(w.usage().map((u) => u.id)).toEqual(['u1', 'u2']);
     expect(report.kept).toEqual([
@@ -240,7 +246,7 @@ describe('rollback', () => {
         return w.cloud.instancesByTag(tag);
       },
     };
-    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud }, options);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: pool(cloud) }, options);
     expect(report.kept.map((k) => k.nodeInstanceId)).toEqual(['n2']);
     expect(w.nodes().map((n) => n.id)).toContain('n2');
   });
@@ -295,9 +301,9 @@ describe('rollback', () => {
         throw new Error('Vultr DELETE answered 500');
       },
     };
-    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, cloud: failing }, options);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: pool(failing) }, options);
     expect(report.cloudInstances).toEqual([
-      { id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db'], outcome: 'failed', error: 'Vultr GET /v2/instances/v-funnel answered 500' },
+      { id: 'v-funnel', accountId: 'acc-funnel', foundVia: ['db'], keys: [], outcome: 'failed', error: 'Vultr GET /v2/instances/v-funnel answered 500' },
     ]);
     // Nothing is confirmed gone, and no account could be listed: every row stays.
     expect(report.nodeInstances).toBe(0);
@@ -309,5 +315,155 @@ describe('rollback', () => {
     const report = await rollback({ kind: 'run', runId: 'nosuchrun' }, world(), options);
     expect(report.accounts).toEqual([]);
     expect(foundNothing(report)).toBe(true);
+  });
+});
+
+/** A Vultr account of its own, as the emulator and Vultr keep one per key: its instances, and the calls made to it. */
+function account(instances: [string, string[]][]) {
+  const vultr = new Map(instances);
+  const calls: string[] = [];
+  const cloud: RollbackCloud = {
+    async instancesByTag(tag) {
+      calls.push(`list ${tag}`);
+      return [...vultr].filter(([, tags]) => tags.includes(tag)).map(([id]) => ({ id }));
+    },
+    async allInstances() {
+      calls.push('list all');
+      return [...vultr].map(([id, tags]) => ({ id, tags }));
+    },
+    async instance(id) {
+      calls.push(`get ${id}`);
+      return vultr.has(id) ? { id } : null;
+    },
+    async deleteInstance(id) {
+      calls.push(`delete ${id}`);
+      return vultr.delete(id) ? 'deleted' : 'already_gone';
+    },
+  };
+  return { vultr, calls, cloud };
+}
+
+const unreachable: RollbackCloud = {
+  instancesByTag: async () => {
+    throw new Error('Vultr GET /v2/instances answered 503');
+  },
+  allInstances: async () => {
+    throw new Error('Vultr GET /v2/instances answered 503');
+  },
+  instance: async (id) => {
+    throw new Error(`Vultr GET /v2/instances/${id} answered 503`);
+  },
+  deleteInstance: async (id) => {
+    throw new Error(`Vultr DELETE /v2/instances/${id} answered 503`);
+  },
+};
+
+describe('rollback across Vultr accounts (the platform pool and the account-isolation key)', () => {
+  /** The world above, plus the account-isolation test's user with a VM made with its own key, in the second account. */
+  function twoAccounts() {
+    const w = world();
+    w.setNodes([...w.nodes(), { id: 'n6', account_id: 'acc-user', provider_instance_id: 'v-iso', status: 'running' }]);
+    const isolation = account([['v-iso', ['powernode', 'account:acc-user']]]);
+    const poolCalls: string[] = [];
+    // The pool's key answers 404 for the other account's instance, as Vultr does: on GET and on DELETE.
+    const poolCloud: RollbackCloud = {
+      instancesByTag: (tag) => w.cloud.instancesByTag(tag),
+      allInstances: () => w.cloud.allInstances(),
+      instance: (id) => w.cloud.instance(id),
+      deleteInstance: async (id) => {
+        poolCalls.push(`delete ${id}`);
+        return w.cloud.deleteInstance(id);
+      },
+    };
+    const clouds = (isolationCloud: RollbackCloud = isolation.cloud): RollbackVultrAccount[] => [
+      { key: 'VULTR_API_KEY', cloud: poolCloud },
+      { key: 'VULTR_ISOLATION_API_KEY', cloud: isolationCloud },
+    ];
+    return { ...w, isolation, poolCalls, clouds };
+  }
+
+  it("destroys the isolation key's VM with that key, never taking the pool's 404 for gone", async () => {
+    const w = twoAccounts();
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: w.clouds() }, options);
+
+    expect(report.cloudInstances.find((i) => i.id === 'v-iso')).toEqual({
+      id: 'v-iso',
+      accountId: 'acc-user',
+      foundVia: ['db', 'tag'],
+      keys: ['VULTR_ISOLATION_API_KEY'],
+      outcome: 'deleted',
+    });
+    expect(w.isolation.vultr.size, 'the VM is gone from the account that held it').toBe(0);
+    expect(w.poolCalls, "the pool's key never deletes what it never saw").not.toContain('delete v-iso');
+    expect(w.nodes().map((n) => n.id).sort()).toEqual(['n3', 'n4']);
+    expect(rollbackFailures(report)).toEqual([]);
+    expect(formatRollbackReport(report)).toContain('v-iso [account acc-user, via db+tag, Vultr account of VULTR_ISOLATION_API_KEY]: deleted');
+  });
+
+  it("keeps the row when the pool's key answers 404 and the isolation key's account cannot be asked", async () => {
+    const w = twoAccounts();
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: w.clouds(unreachable) }, options);
+
+    expect(report.cloudInstances.find((i) => i.id === 'v-iso')).toEqual({
+      id: 'v-iso',
+      accountId: 'acc-user',
+      foundVia: ['db'],
+      keys: [],
+      outcome: 'failed',
+      error: 'Vultr GET /v2/instances/v-iso answered 503',
+    });
+    expect(w.nodes().map((n) => n.id), "the VM may still run in the isolation key's account: its row stays").toContain('n6');
+    // Nor is a row with no Vultr id deleted: the account was listed with one key of two.
+    expect(report.kept.map((k) => k.nodeInstanceId).sort()).toEqual(['n2', 'n6']);
+    expect(report.problems).toEqual(['listing Vultr instances tagged account:acc-funnel with VULTR_ISOLATION_API_KEY: Vultr GET /v2/instances answered 503', 'listing Vultr instances tagged account:acc-user with VULTR_ISOLATION_API_KEY: Vultr GET /v2/instances answered 503']);
+    // What the pool's key saw and deleted still goes.
+    expect(w.nodes().map((n) => n.id)).not.toContain('n1');
+  });
+
+  it('finds by GET, under whichever key holds it, an instance its row names but no tag listing showed', async () => {
+    const w = twoAccounts();
+    w.isolation.vultr.set('v-iso', ['powernode']);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: w.clouds() }, options);
+    expect(report.cloudInstances.find((i) => i.id === 'v-iso')).toMatchObject({ foundVia: ['db'], keys: ['VULTR_ISOLATION_API_KEY'], outcome: 'deleted' });
+    expect(w.isolation.calls).toEqual(['list account:acc-funnel', 'list account:acc-user', 'get v-iso', 'delete v-iso']);
+  });
+
+  it('calls an id unknown only when every key answers 404 for it, naming the keys', async () => {
+    const w = twoAccounts();
+    w.isolation.vultr.clear();
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: w.clouds() }, options);
+    expect(report.cloudInstances.find((i) => i.id === 'v-iso')).toMatchObject({
+      keys: [],
+      outcome: 'unknown',
+      error: 'Vultr answers 404 under every key (VULTR_API_KEY, VULTR_ISOLATION_API_KEY) for an id the suite never saw exist (another Vultr account, or a wrong id in the row)',
+    });
+    expect(w.nodes().map((n) => n.id)).toContain('n6');
+  });
+
+  it('lists every account once per key when a run has many accounts, and is idempotent across both', async () => {
+    const w = twoAccounts();
+    const extra = ['acc-x1', 'acc-x2', 'acc-x3'].map((id, i) => ({ account_id: id, email: `e2e+run1-user-w${i + 2}r0t0-dddddd@e2e.test` }));
+    const store = {
+      ...w.store,
+      async accountsByEmailPattern(pattern: string, createdBefore?: Date) {
+        return [...(await w.store.accountsByEmailPattern(pattern, createdBefore)), ...extra];
+      },
+    };
+    w.isolation.vultr.set('v-x3', ['account:acc-x3']);
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store, clouds: w.clouds() }, options);
+    expect(w.isolation.calls.filter((c) => c.startsWith('list'))).toEqual(['list all']);
+    expect(report.cloudInstances.filter((i) => i.keys.includes('VULTR_ISOLATION_API_KEY')).map((i) => i.id).sort()).toEqual(['v-iso', 'v-x3']);
+    expect(foundNothing(await rollback({ kind: 'run', runId: 'run1' }, { store, clouds: w.clouds() }, options))).toBe(true);
+  });
+
+  it('a dry run says which account holds each instance, and touches neither', async () => {
+    const w = twoAccounts();
+    const report = await rollback({ kind: 'run', runId: 'run1' }, { store: w.store, clouds: w.clouds() }, { ...options, dryRun: true });
+    expect(report.cloudInstances.map((i) => [i.id, i.keys.join('+'), i.outcome])).toEqual([
+      ['v-funnel', 'VULTR_API_KEY', 'would_delete'],
+      ['v-iso', 'VULTR_ISOLATION_API_KEY', 'would_delete'],
+      ['v-orphan', 'VULTR_API_KEY', 'would_delete'],
+    ]);
+    expect(w.isolation.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
   });
 });

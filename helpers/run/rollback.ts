@@ -6,16 +6,21 @@
  * Idempotent: a second run finds nothing to do. Used by the fixtures' cleanup, the rollback
  * teardown project and `scripts/rollback.ts`.
  *
+ * It sweeps every Vultr account the suite holds a key for: the platform pool's (VULTR_API_KEY)
+ * and the account-isolation test's (VULTR_ISOLATION_API_KEY), since a VM made with an account's own
+ * key lives in that key's Vultr account, where no other key sees it (RUNBOOK pre-flight 3).
+ *
  * It never forgets a VM it has not seen destroyed:
  * - a NodeInstance row and its usage records go only once Vultr confirmed its instance gone: the
  *   DELETE succeeded, or the id answered 404 after the suite had seen it exist (listed by its tag,
- *   or answering a GET);
- * - a 404 for an id the suite never saw is "unknown" (another cloud account? a typo in the row?),
- *   and the row is kept; so is the row of a failed deletion;
+ *   or answering a GET) with that same key. Another account's 404 says nothing: a key answers 404
+ *   for every instance of another account;
+ * - a 404 under every key for an id the suite never saw is "unknown" (another cloud account? a
+ *   typo in the row?), and the row is kept; so is the row of a failed deletion;
  * - a row in flight (a status that can still turn into a VM, a row with no Vultr id yet, or a
  *   mission in an in-flight status) is waited for, and kept if it does not settle;
- * - a row with no Vultr id is deleted only when its account's tag listing answered, so no VM of
- *   that account can have gone unseen.
+ * - a row with no Vultr id is deleted only when its account's tag listing answered under every
+ *   key, so no VM of that account can have gone unseen.
  */
 import { anyRunEmailPattern, runEmailPattern } from './identity-emails';
 import { accountTag } from '../clients/vultr';
@@ -46,7 +51,10 @@ export type RollbackCloud = {
   deleteInstance(id: string): Promise<'deleted' | 'already_gone'>;
 };
 
-/** `unknown`: a 404 for an id the suite never saw exist; its row is kept. */
+/** One Vultr account: its client, named by the variable that holds its key (never the key). */
+export type RollbackVultrAccount = { key: string; cloud: RollbackCloud };
+
+/** `unknown`: a 404 under every key for an id the suite never saw exist; its row is kept. */
 export type CloudOutcome = 'deleted' | 'already_gone' | 'would_delete' | 'failed' | 'unknown';
 
 export type KeptRow = { nodeInstanceId: string; accountId: string; providerInstanceId: string | null; status: string; reason: string };
@@ -55,7 +63,11 @@ export type RollbackReport = {
   selector: RollbackSelector;
   dryRun: boolean;
   accounts: { id: string; email: string }[];
-  cloudInstances: { id: string; accountId: string; foundVia: ('db' | 'tag')[]; outcome: CloudOutcome; error?: string }[];
+  /**
+   * One entry per instance. `keys`: the Vultr accounts (by their key's variable) where the suite
+   * saw it and acted on it; empty when no account showed it.
+   */
+  cloudInstances: { id: string; accountId: string; foundVia: ('db' | 'tag')[]; keys: string[]; outcome: CloudOutcome; error?: string }[];
   nodeInstances: number;
   usageRecords: number;
   /** NodeInstance rows left in place because their VM is not confirmed gone (see the module comment). */
@@ -125,57 +137,92 @@ function message(error: unknown): string {
 /** Up to this many accounts, their instances are listed by tag; above it, the Vultr account's all at once. */
 export const TAG_LISTINGS_UP_TO = 3;
 
-type Target = { accountId: string; foundVia: ('db' | 'tag')[] };
+/** `seenBy`: the keys whose Vultr account listed the instance by its tag. */
+type Target = { accountId: string; foundVia: ('db' | 'tag')[]; seenBy: Set<string> };
 
-/** The accounts' instances by their tags; the accounts whose listing failed are left out of `listed`. */
-async function listTagged(accountIds: string[], cloud: RollbackCloud, found: (id: string, accountId: string, via: 'tag') => void, problems: string[]) {
+type Found = (id: string, accountId: string, via: 'db' | 'tag', key?: string) => void;
+
+/**
+ * The accounts' instances by their tags in one Vultr account; the accounts whose listing failed
+ * are left out of `listed`. A failure names the key's variable when there is more than one.
+ */
+async function listTagged(accountIds: string[], vultr: RollbackVultrAccount, found: Found, problems: string[], where: string) {
   const listed = new Set<string>();
   if (accountIds.length > TAG_LISTINGS_UP_TO) {
     // A run's rollback covers every account of the run: one listing of the Vultr account beats one
     // per tag (Vultr allows 30 requests a second per IP, and the calls are paced below that).
     try {
       const owners = new Map(accountIds.map((id) => [accountTag(id), id]));
-      for (const instance of await cloud.allInstances()) {
+      for (const instance of await vultr.cloud.allInstances()) {
         for (const tag of instance.tags) {
           const accountId = owners.get(tag);
-          if (accountId) found(instance.id, accountId, 'tag');
+          if (accountId) found(instance.id, accountId, 'tag', vultr.key);
         }
       }
       for (const id of accountIds) listed.add(id);
     } catch (error) {
-      problems.push(`listing Vultr instances: ${message(error)}`);
+      problems.push(`listing Vultr instances${where}: ${message(error)}`);
     }
     return listed;
   }
   for (const accountId of accountIds) {
     try {
-      for (const instance of await cloud.instancesByTag(accountTag(accountId))) found(instance.id, accountId, 'tag');
+      for (const instance of await vultr.cloud.instancesByTag(accountTag(accountId))) found(instance.id, accountId, 'tag', vultr.key);
       listed.add(accountId);
     } catch (error) {
-      problems.push(`listing Vultr instances tagged ${accountTag(accountId)}: ${message(error)}`);
+      problems.push(`listing Vultr instances tagged ${accountTag(accountId)}${where}: ${message(error)}`);
     }
   }
   return listed;
 }
 
-/** Destroys one instance, or says why it cannot be counted as gone. */
-async function destroy(cloud: RollbackCloud, id: string, target: Target): Promise<{ outcome: CloudOutcome; error?: string }> {
-  try {
-    // Only an instance the suite has seen exist may be counted as gone on a 404.
-    if (!target.foundVia.includes('tag') && (await cloud.instance(id)) === null) {
-      return { outcome: 'unknown', error: 'Vultr answers 404 for an id the suite never saw exist (another Vultr account, or a wrong id in the row)' };
+type Destroyed = { keys: string[]; outcome: CloudOutcome; error?: string };
+
+/**
+ * Destroys one instance in the Vultr account(s) that hold it, or says why it cannot be counted as
+ * gone. Only a key that has seen the instance exist (its tag listing, or a GET) deletes it, so a
+ * 404 on that DELETE means gone; a key of another account would answer 404 whether or not the VM
+ * is still running.
+ */
+async function destroy(accounts: readonly RollbackVultrAccount[], id: string, target: Target): Promise<Destroyed> {
+  let owners = accounts.filter((a) => target.seenBy.has(a.key));
+  const lookupErrors: string[] = [];
+  if (owners.length === 0) {
+    for (const account of accounts) {
+      try {
+        if ((await account.cloud.instance(id)) !== null) owners = [account];
+      } catch (error) {
+        lookupErrors.push(message(error));
+      }
+      if (owners.length > 0) break;
     }
-    return { outcome: await cloud.deleteInstance(id) };
-  } catch (error) {
-    return { outcome: 'failed', error: message(error) };
   }
+  if (owners.length === 0) {
+    if (lookupErrors.length > 0) return { keys: [], outcome: 'failed', error: lookupErrors.join('; ') };
+    const under = accounts.length > 1 ? ` under every key (${accounts.map((a) => a.key).join(', ')})` : '';
+    return { keys: [], outcome: 'unknown', error: `Vultr answers 404${under} for an id the suite never saw exist (another Vultr account, or a wrong id in the row)` };
+  }
+  const outcomes: CloudOutcome[] = [];
+  const errors: string[] = [];
+  for (const owner of owners) {
+    try {
+      outcomes.push(await owner.cloud.deleteInstance(id));
+    } catch (error) {
+      outcomes.push('failed');
+      errors.push(message(error));
+    }
+  }
+  const keys = owners.map((o) => o.key);
+  if (errors.length > 0) return { keys, outcome: 'failed', error: errors.join('; ') };
+  return { keys, outcome: outcomes.includes('deleted') ? 'deleted' : 'already_gone' };
 }
 
 export async function rollback(
   selector: RollbackSelector,
-  deps: { store: RollbackStore; cloud: RollbackCloud },
+  deps: { store: RollbackStore; clouds: readonly RollbackVultrAccount[] },
   options: RollbackOptions,
 ): Promise<RollbackReport> {
+  if (deps.clouds.length === 0) throw new Error('rollback needs at least one Vultr account (the platform pool\'s key)');
   const dryRun = options.dryRun ?? false;
   const rows = await findAccounts(selector, deps.store, options);
   const accounts = [...new Map(rows.map((r) => [r.account_id, { id: r.account_id, email: r.email }])).values()];
@@ -193,23 +240,30 @@ export async function rollback(
   }
 
   const targets = new Map<string, Target>();
-  const found = (id: string, accountId: string, via: 'db' | 'tag') => {
-    const target = targets.get(id) ?? { accountId, foundVia: [] };
+  const found: Found = (id, accountId, via, key) => {
+    const target = targets.get(id) ?? { accountId, foundVia: [], seenBy: new Set<string>() };
     if (!target.foundVia.includes(via)) target.foundVia.push(via);
+    if (key !== undefined) target.seenBy.add(key);
     targets.set(id, target);
   };
   const nodeInstances = await deps.store.nodeInstances(accountIds);
   for (const row of nodeInstances) if (row.provider_instance_id && !inFlight.has(row.id)) found(row.provider_instance_id, row.account_id, 'db');
-  const listed = await listTagged(accountIds, deps.cloud, found, report.problems);
+  // An account counts as listed only when every Vultr account answered for it.
+  let listed: Set<string> | undefined;
+  for (const vultr of deps.clouds) {
+    const where = deps.clouds.length > 1 ? ` with ${vultr.key}` : '';
+    const here = await listTagged(accountIds, vultr, found, report.problems, where);
+    listed = new Set([...(listed ?? here)].filter((id) => here.has(id)));
+  }
 
   const gone = new Set<string>();
   const notGone = new Map<string, string>();
-  for (const [id, target] of targets) {
+  for (const [id, { seenBy, ...target }] of targets) {
     if (dryRun) {
-      report.cloudInstances.push({ id, ...target, outcome: 'would_delete' });
+      report.cloudInstances.push({ id, ...target, keys: deps.clouds.filter((v) => seenBy.has(v.key)).map((v) => v.key), outcome: 'would_delete' });
       continue;
     }
-    const result = await destroy(deps.cloud, id, target);
+    const result = await destroy(deps.clouds, id, { ...target, seenBy });
     report.cloudInstances.push({ id, ...target, ...result });
     if (result.outcome === 'deleted' || result.outcome === 'already_gone') gone.add(id);
     else notGone.set(id, result.outcome === 'unknown' ? `Vultr instance ${id} unknown: ${result.error}` : `deleting Vultr instance ${id} failed: ${result.error}`);
@@ -222,7 +276,7 @@ export async function rollback(
     const flying = inFlight.get(row.id);
     if (flying) keep(flying);
     else if (row.provider_instance_id && notGone.has(row.provider_instance_id)) keep(notGone.get(row.provider_instance_id)!);
-    else if (!row.provider_instance_id && !listed.has(row.account_id)) keep(`no Vultr id, and the account's instances could not be listed, so a VM of it may be unseen`);
+    else if (!row.provider_instance_id && !listed?.has(row.account_id)) keep(`no Vultr id, and the account's instances could not be listed, so a VM of it may be unseen`);
     else removable.push(row.id);
   }
   if (dryRun) {
@@ -268,7 +322,8 @@ export function formatRollbackReport(report: RollbackReport): string {
   for (const account of report.accounts) lines.push(`    ${account.email} (${account.id})`);
   lines.push(`  Vultr instances: ${report.cloudInstances.length}`);
   for (const instance of report.cloudInstances) {
-    lines.push(`    ${instance.id} [account ${instance.accountId}, via ${instance.foundVia.join('+')}]: ${instance.outcome.replace('_', ' ')}${instance.error ? ` (${instance.error})` : ''}`);
+    const where = instance.keys.length > 0 ? `, Vultr account of ${instance.keys.join(' and ')}` : '';
+    lines.push(`    ${instance.id} [account ${instance.accountId}, via ${instance.foundVia.join('+')}${where}]: ${instance.outcome.replace('_', ' ')}${instance.error ? ` (${instance.error})` : ''}`);
   }
   lines.push(`  NodeInstances ${verb}: ${report.nodeInstances}`);
   lines.push(`  usage records ${verb} (spend reset): ${report.usageRecords}`);

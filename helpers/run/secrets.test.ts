@@ -8,7 +8,13 @@ describe('the run\'s secrets', () => {
     const config = parseConfig({ VULTR_API_KEY: 'vk_real_looking_key_123' });
     expect(secretValues(config)).toContain('vk_real_looking_key_123');
     expect(secretValues(config)).toContain('sk_test_m1_reference');
-    expect(configuredSecrets(config).map((s) => s.name)).toEqual(['VULTR_API_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'INTERNAL_API_TOKEN']);
+    expect(configuredSecrets(config).map((s) => s.name)).toEqual(['VULTR_API_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'INTERNAL_API_TOKEN', 'VULTR_ISOLATION_API_KEY']);
+  });
+
+  it('counts the account-isolation key as a secret when one is configured, and nothing when none is', () => {
+    const remote = { BASE_URL: 'https://dev.powernode.example.com', VULTR_API_URL: 'https://api.vultr.com/v2', ALLOW_REMOTE_TARGET: '1' };
+    expect(secretValues(parseConfig({ ...remote, VULTR_ISOLATION_API_KEY: 'VULTRISOLATIONKEY0000000000000000000' }))).toContain('VULTRISOLATIONKEY0000000000000000000');
+    expect(configuredSecrets(parseConfig(remote)).map((s) => s.name)).not.toContain('VULTR_ISOLATION_API_KEY');
   });
 
   it("counts the database's password as a secret when it has one worth the name", () => {

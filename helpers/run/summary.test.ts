@@ -22,8 +22,8 @@ describe('summarizeRollback', () => {
       report({
         accounts: [account(1)],
         cloudInstances: [
-          { id: 'i1', accountId: 'a1', foundVia: ['db'], outcome: 'deleted' },
-          { id: 'i2', accountId: 'a1', foundVia: ['tag'], outcome: 'failed', error: '503' },
+          { id: 'i1', accountId: 'a1', foundVia: ['db'], keys: ['VULTR_API_KEY'], outcome: 'deleted' },
+          { id: 'i2', accountId: 'a1', foundVia: ['tag'], keys: ['VULTR_API_KEY'], outcome: 'failed', error: '503' },
         ],
         nodeInstances: 2,
         usageRecords: 1,
@@ -47,7 +47,7 @@ describe('summarizeRollback', () => {
   it('names the rows rollback kept because their VM is not confirmed gone, and the instance it never saw', () => {
     const summary = summarizeRollback(
       report({
-        cloudInstances: [{ id: 'i3', accountId: 'a1', foundVia: ['db'], outcome: 'unknown', error: '404 for an id never seen' }],
+        cloudInstances: [{ id: 'i3', accountId: 'a1', foundVia: ['db'], keys: [], outcome: 'unknown', error: '404 for an id never seen' }],
         kept: [{ nodeInstanceId: 'n1', accountId: 'a1', providerInstanceId: 'i3', status: 'running', reason: 'Vultr instance i3 unknown' }],
       }),
       'run',
@@ -56,6 +56,24 @@ describe('summarizeRollback', () => {
     const lines = formatRunSummary('r1', { testsRun: 3, summaries: [summary] }, false);
     expect(lines.at(-2)).toContain('may have left behind: Vultr instance i3; Vultr instance i3 not deleted');
     expect(lines.at(-1)).toBe('  clean up with: npm run rollback -- --run-id r1');
+  });
+
+  it("counts an instance of the isolation key's Vultr account once, beside the pool's, and keeps the keys out", () => {
+    const summary = summarizeRollback(
+      report({
+        accounts: [account(1), account(2)],
+        cloudInstances: [
+          { id: 'i1', accountId: 'a1', foundVia: ['db', 'tag'], keys: ['VULTR_API_KEY'], outcome: 'deleted' },
+          { id: 'i4', accountId: 'a2', foundVia: ['db', 'tag'], keys: ['VULTR_ISOLATION_API_KEY'], outcome: 'deleted' },
+        ],
+        nodeInstances: 2,
+      }),
+      'run',
+    );
+    expect(formatRunSummary('r1', { testsRun: 2, summaries: [summary] }, false).slice(0, 2)).toEqual([
+      'run r1 created: 2 test accounts, 2 Vultr instances, 2 NodeInstances, 0 usage records',
+      'run r1 cleaned up: 2 Vultr instances destroyed, 2 NodeInstances and 0 usage records deleted (spend reset)',
+    ]);
   });
 });
 

@@ -7,11 +7,16 @@
  *
  * A count of zero proves absence only when the count could have seen the thing: so every absence
  * check first proves that the stack tags what it creates (tagProblem, taggingProof).
+ *
+ * The suite may hold keys of two Vultr accounts (helpers/clients/vultr.ts, vultrAccounts): the
+ * platform pool's, which the funnel and most negative paths provision through, and the
+ * account-isolation test's. Counts of what the run holds ask both; a question about one account
+ * goes through `under(key)`.
  */
 import type { Config } from '../config';
 import type { Queries } from '../clients/queries';
 import type { JournalEntry, NodeInstanceRow, VultrInstance } from '../schemas';
-import { accountTag, type VultrClient, type VultrJournal } from '../clients/vultr';
+import { accountTag, type VultrAccountClient, type VultrClient, type VultrJournal, type VultrKeyName } from '../clients/vultr';
 
 /**
  * What the stack left at Vultr for an account: its instances (by tag and by its rows) and, where
@@ -35,13 +40,74 @@ export function footprintProblem(footprint: Footprint, instances: number): strin
 /** How a negative path knows its count by tag can see an instance: what was checked, and what was wrong. */
 export type TaggingProof = { problem: string | null; how: string };
 
-export class Cloud {
+/** Who a key's Vultr account is, as GET /account says (nothing secret). */
+export type VultrAccountProfile = { name: string; email: string };
+
+/** One Vultr account, through its key: what the account-isolation test asks of each. */
+export class VultrAccountView {
   constructor(
-    private readonly vultr: VultrClient,
+    readonly key: VultrKeyName,
+    private readonly client: VultrClient,
+  ) {}
+
+  /** GET /account: throws when Vultr refuses the key. */
+  async profile(): Promise<VultrAccountProfile> {
+    const account = await this.client.account();
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    return { name: text(account.name), email: text(account.email) };
+  }
+
+  /** The instance, or null when this account answers 404 for it. */
+  instance(id: string): Promise<VultrInstance | null> {
+    return this.client.instance(id);
+  }
+
+  /** This account's instances carrying the suite account's tag. */
+  tagged(accountId: string): Promise<VultrInstance[]> {
+    return this.client.instancesByTag(accountTag(accountId));
+  }
+
+  /**
+   * Presence first, before "this account does not hold the instance": why this key's 404 and
+   * empty tag listing would prove nothing, or null when they prove the absence. They do when the
+   * key opens a Vultr account (GET /account answers) other than the one that holds the instance,
+   * its listing answers, and the instance carries the tag that listing filters by.
+   */
+  async sightProof(instance: VultrInstance, accountId: string, holder: VultrAccountProfile): Promise<TaggingProof> {
+    const own = await this.profile();
+    const listed = await this.client.allInstances();
+    const tag = accountTag(accountId);
+    const how =
+      `${this.key} opens the Vultr account ${own.email} (GET /account), whose listing answers (${listed.length} instance(s)); ` +
+      `the instance ${instance.id} carries ${tag}, which the tag listing filters by`;
+    if (own.email === holder.email) return { problem: `${this.key} opens the very account that holds the instance (${holder.email}): its 404 could not happen`, how };
+    if (!instance.tags.includes(tag)) {
+      return { problem: `the instance ${instance.id} does not carry ${tag} (its tags: ${instance.tags.join(', ') || 'none'}), so an empty tag listing proves nothing`, how };
+    }
+    return { problem: null, how };
+  }
+}
+
+export class Cloud {
+  private readonly vultr: VultrClient;
+
+  constructor(
+    private readonly accounts: readonly VultrAccountClient[],
     private readonly journal: VultrJournal,
     private readonly queries: Queries,
     private readonly config: Pick<Config, 'isLocalTarget'>,
-  ) {}
+  ) {
+    const pool = accounts.find((a) => a.key === 'VULTR_API_KEY');
+    if (!pool) throw new Error('Cloud needs the platform pool\'s Vultr client (VULTR_API_KEY)');
+    this.vultr = pool.client;
+  }
+
+  /** One Vultr account, by the variable of its key; throws when the suite holds no such key. */
+  under(key: VultrKeyName): VultrAccountView {
+    const account = this.accounts.find((a) => a.key === key);
+    if (!account) throw new Error(`${key} is not set: the suite holds no key of that Vultr account`);
+    return new VultrAccountView(key, account.client);
+  }
 
   /** Answers only when Vultr accepts VULTR_API_KEY (GET /account); used by pre-flight to prove the key. */
   async probe(): Promise<void> {
@@ -56,16 +122,14 @@ export class Cloud {
   }
 
   /**
-   * The ids of the instances carrying one of these accounts' tags: one listing per tag for a few
-   * accounts, one listing of the Vultr account for more (Vultr allows 30 requests a second).
+   * The ids of the instances carrying one of these accounts' tags, in every Vultr account the
+   * suite holds a key for (the instance cap counts what exists: a VM made with the isolation key
+   * lives only in its account): one listing per tag for a few accounts, one listing of each Vultr
+   * account for more (Vultr allows 30 requests a second).
    */
   async taggedInstanceIds(accountIds: string[]): Promise<string[]> {
-    if (accountIds.length <= 3) {
-      const lists = await Promise.all(accountIds.map((id) => this.vultr.instancesByTag(accountTag(id))));
-      return lists.flat().map((i) => i.id);
-    }
-    const tags = new Set(accountIds.map(accountTag));
-    return (await this.vultr.allInstances()).filter((i) => i.tags.some((tag) => tags.has(tag))).map((i) => i.id);
+    const ids = await Promise.all(this.accounts.map(({ client }) => taggedIn(client, accountIds)));
+    return [...new Set(ids.flat())];
   }
 
   /**
@@ -135,4 +199,13 @@ export class Cloud {
     // A refused call (401, 400) created nothing; a negative path that expects one counts only the accepted.
     return acceptedOnly ? calls.filter((e) => e.status >= 200 && e.status < 300) : calls;
   }
+}
+
+async function taggedIn(vultr: VultrClient, accountIds: string[]): Promise<string[]> {
+  if (accountIds.length <= 3) {
+    const lists = await Promise.all(accountIds.map((id) => vultr.instancesByTag(accountTag(id))));
+    return lists.flat().map((i) => i.id);
+  }
+  const tags = new Set(accountIds.map(accountTag));
+  return (await vultr.allInstances()).filter((i) => i.tags.some((tag) => tags.has(tag))).map((i) => i.id);
 }

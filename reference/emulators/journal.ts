@@ -16,10 +16,12 @@ export interface JournalEntry {
   duration_ms: number;
   /** For Vultr instance creations: the tags the request asked for (owner attribution, e.g. account:<id>). */
   tags?: string[];
+  /** For an accepted key on a Vultr instance creation: the e-mail of the Vultr account it acted for (one account per key). */
+  account?: string;
 }
 
 /** What a route adds to its request's entry before the answer is sent. */
-export type JournalNote = Pick<JournalEntry, 'tags'>;
+export type JournalNote = Pick<JournalEntry, 'tags' | 'account'>;
 
 export const DEFAULT_JOURNAL_LIMIT = 5_000;
 const SECRET_PARAMS = /([?&](?:client_secret|key|secret)=)[^&]*/gi;

@@ -12,6 +12,8 @@ export type StackConfig = {
   databaseUrl: string;
   embeddedDatabase: boolean;
   vultrApiKey: string;
+  /** The second Vultr account's key, which the emulator accepts beside the platform pool's (ISOLATION_ACCOUNT_KEY). */
+  vultrIsolationKey: string;
   stripeSecretKey: string;
   stripePublishableKey: string;
   stripeWebhookSecret: string;
@@ -28,6 +30,14 @@ export type StackConfig = {
 };
 
 export const DEFAULT_DATABASE_URL = 'postgres://m1:m1@127.0.0.1:54329/m1_reference';
+
+/**
+ * The reference's second Vultr account: its key is its own, not the platform pool's. The Vultr
+ * emulator keeps one account per key, so an instance created with this key is invisible to the
+ * pool's key: what the suite's account-isolation test registers under its test account (RUNBOOK
+ * pre-flight 3: "register a separate cred under the test account").
+ */
+export const ISOLATION_ACCOUNT_KEY = 'vk_test_isolation_account';
 
 function url(env: Record<string, string | undefined>, name: string, fallback: string, problems: string[]): string {
   const value = env[name] || fallback;
@@ -60,6 +70,7 @@ export function readStackConfig(env: Record<string, string | undefined> = proces
     databaseUrl: url(env, 'DATABASE_URL', DEFAULT_DATABASE_URL, problems),
     embeddedDatabase: !env.DATABASE_URL,
     vultrApiKey: env.VULTR_API_KEY || 'vk_test_platform_pool',
+    vultrIsolationKey: env.VULTR_ISOLATION_API_KEY || ISOLATION_ACCOUNT_KEY,
     stripeSecretKey: env.STRIPE_SECRET_KEY || 'sk_test_m1_reference',
     stripePublishableKey: env.STRIPE_PUBLISHABLE_KEY || 'pk_test_m1_reference',
     stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET || 'whsec_m1_reference',

@@ -58,6 +58,7 @@ export const FAULTS = {
   quota_checked_after_commit: 'QuotaGuard answers its 402 only after the approval it refuses has committed: the worker still provisions the refused mission',
   pill_count_stale: 'the execution pill keeps reading "0 of 1 steps" after its steps complete (their data-status is right)',
   credential_unhealthy: 'the seed registers the platform-pool credential with 5 consecutive failures and a last error',
+  credential_scope_ignored: "the worker checks the account-scoped key but creates the instance with the platform pool's key",
 } as const;
 
 export type FaultName = keyof typeof FAULTS;

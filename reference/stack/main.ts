@@ -350,7 +350,8 @@ async function startStack(args: StackArgs, config: StackConfig, switches: Switch
     STACK_FAULTS: faults.join(','),
     STACK_VARIANTS: variants.join(','),
     VULTR_API_KEY: config.vultrApiKey,
-    VULTR_EMULATOR_KEYS: process.env.VULTR_EMULATOR_KEYS || config.vultrApiKey,
+    // One emulated Vultr account per key: the platform pool's, and a second account's (CONTRACT 1).
+    VULTR_EMULATOR_KEYS: process.env.VULTR_EMULATOR_KEYS || [config.vultrApiKey, config.vultrIsolationKey].join(','),
     VULTR_FAULTS: emulated.vultrFaults,
     VULTR_BOOT_DELAY_MS: String(config.vultrBootDelayMs),
     STRIPE_WEBHOOK_URL: process.env.STRIPE_WEBHOOK_URL || `${config.baseUrl}/api/v1/billing/stripe/webhook`,

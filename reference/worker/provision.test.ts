@@ -12,6 +12,8 @@ import { ProCloudProvider } from './pro-cloud-provider';
 import { CREDENTIALS_INVALID_MESSAGE, instanceName, provisionMission, type ProvisionDeps } from './provision';
 
 const PLATFORM_KEY = 'vk_test_platform_pool';
+/** A second Vultr account's key: the emulator keeps one account per key. */
+const ACCOUNT_KEY = 'vk_test_isolation_account';
 const ENCRYPTION_KEY = 'test-key';
 
 type NodeSpec = {
@@ -34,7 +36,7 @@ let events: MissionEvent[] = [];
 beforeAll(async () => {
   [db, vultr, stuckVultr] = await Promise.all([
     startTestDatabase({ vultrApiKey: PLATFORM_KEY, encryptionKey: ENCRYPTION_KEY }),
-    startVultrEmulator({ port: 0, apiKeys: [PLATFORM_KEY], bootDelayMs: 150 }),
+    startVultrEmulator({ port: 0, apiKeys: [PLATFORM_KEY, ACCOUNT_KEY], bootDelayMs: 150 }),
     startVultrEmulator({ port: 0, apiKeys: [PLATFORM_KEY], bootDelayMs: 0, faults: { neverRunning: true } }),
   ]);
   listener = new pg.Client({ connectionString: db.url });
@@ -400,6 +402,48 @@ describe('provisionMission fault switches', () => {
 
     expect(outcome).toMatchObject({ outcome: 'failed', error_code: 'worker_stopped' });
     expect(await instancesOf(job.mission_id)).toEqual([]);
+  });
+
+  it("uses the account's own key: the instance is in the account's Vultr account, not the platform pool's", async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN, await accountCredential(accountId, ACCOUNT_KEY));
+
+    expect((await provisionMission(deps(), job)).outcome).toBe('completed');
+
+    const [instance] = await instancesOf(job.mission_id);
+    const own = await new ProCloudProvider({ baseUrl: vultr.url, apiKey: ACCOUNT_KEY }).getInstance(instance.provider_instance_id);
+    expect(own.tags).toContain(`account:${accountId}`);
+    await expect(new ProCloudProvider({ baseUrl: vultr.url, apiKey: PLATFORM_KEY }).getInstance(instance.provider_instance_id)).rejects.toThrow(/404/);
+  });
+
+  it("credential_scope_ignored: the account's key is checked, then the instance is made with the platform pool's", async () => {
+    const accountId = await createAccount();
+    const job = await approvedMission(accountId, DISCORD_PLAN, await accountCredential(accountId, ACCOUNT_KEY));
+
+    expect((await provisionMission(deps({}, ['credential_scope_ignored']), job)).outcome).toBe('completed');
+
+    const [instance] = await instancesOf(job.mission_id);
+    expect(instance.status).toBe('running');
+    const inPool = await new ProCloudProvider({ baseUrl: vultr.url, apiKey: PLATFORM_KEY }).getInstance(instance.provider_instance_id);
+    expect(inPool.tags).toContain(`account:${accountId}`);
+    await expect(new ProCloudProvider({ baseUrl: vultr.url, apiKey: ACCOUNT_KEY }).getInstance(instance.provider_instance_id)).rejects.toThrow(/404/);
+  });
+
+  it('credential_scope_ignored still fails closed on an invalid account key: no create call, no usage record', async () => {
+    const accountId = await createAccount();
+    const credentialId = await accountCredential(accountId, 'vk_not_a_real_key_0003');
+    const job = await approvedMission(accountId, DISCORD_PLAN, credentialId);
+    const creations = () => fetch(`${new URL(vultr.url).origin}/__emulator/requests?method=POST&path_prefix=/v2/instances`).then(async (r) => ((await r.json()) as { requests: { tags?: string[] }[] }).requests);
+    const before = (await creations()).length;
+
+    const outcome = await provisionMission(deps({}, ['credential_scope_ignored']), job);
+
+    expect(outcome).toMatchObject({ outcome: 'failed', error_code: 'credentials_invalid', error_message: CREDENTIALS_INVALID_MESSAGE });
+    expect((await instancesOf(job.mission_id))[0]).toMatchObject({ status: 'error', provider_instance_id: null });
+    expect(await usageRecordsOf(accountId)).toEqual([]);
+    const credential = await db.pool.query('SELECT consecutive_failures FROM system_provider_credentials WHERE id = $1', [credentialId]);
+    expect(credential.rows[0]).toEqual({ consecutive_failures: 1 });
+    expect((await creations()).slice(before).filter((r) => r.tags?.includes(`account:${accountId}`))).toEqual([]);
   });
 
   it('credentials_fail_open: a 401 still marks the instance running and bills it', async () => {

@@ -140,7 +140,7 @@ export async function provisionMission(deps: ProvisionDeps, job: ProvisionJob): 
 
   let provider: ProCloudProvider | undefined;
   const resolveProvider = async (): Promise<ProCloudProvider> => {
-    provider ??= await providerForCredential(deps, job);
+    provider ??= await providerForCredential(deps, job, faults);
     return provider;
   };
 
@@ -197,7 +197,8 @@ export async function provisionMission(deps: ProvisionDeps, job: ProvisionJob): 
   }
 }
 
-async function providerForCredential(deps: ProvisionDeps, job: ProvisionJob): Promise<ProCloudProvider> {
+/** The Vultr adapter for the approve's credential (CONTRACT 6.7 b): an account's own key, or the platform pool's. */
+async function providerForCredential(deps: ProvisionDeps, job: ProvisionJob, faults: (name: FaultName) => boolean): Promise<ProCloudProvider> {
   const result = await deps.pool.query<{ credentials: string; is_active: boolean; account_id: string | null; scope: number }>(
     'SELECT credentials, is_active, account_id, scope FROM system_provider_credentials WHERE id = $1',
     [job.credential_id],
@@ -206,12 +207,34 @@ async function providerForCredential(deps: ProvisionDeps, job: ProvisionJob): Pr
   // An account may use its own key or the platform pool, never another account's key.
   const usable = row && row.is_active && (row.scope === 1 || row.account_id === job.account_id);
   if (!usable) throw new MissionFailure('credentials_invalid', CREDENTIALS_INVALID_MESSAGE);
-  let apiKey: string;
+  const provider = providerFor(deps, decryptOrFail(row.credentials, deps));
+  if (row.scope === 1 || !faults('credential_scope_ignored')) return provider;
+  // The defect: the account's key is proven (a bad one still fails closed, as the invalid-key
+  // negative path expects), and then the instance is made with the platform pool's key, in the
+  // pool's Vultr account, where the account's own key never sees it.
+  await provider.getAccount().catch(async (error: unknown) => {
+    if (error instanceof VultrApiError || error instanceof VultrUnreachableError) throw new MissionFailure('provider_error', error.message);
+    if (!(error instanceof VultrAuthError)) throw error;
+    await recordCredentialFailure(deps.pool, job.credential_id, error);
+    throw new MissionFailure('credentials_invalid', CREDENTIALS_INVALID_MESSAGE);
+  });
+  const pool = await deps.pool.query<{ credentials: string }>(
+    `SELECT credentials FROM system_provider_credentials
+      WHERE scope = 1 AND account_id IS NULL AND is_active ORDER BY created_at DESC LIMIT 1`,
+  );
+  if (!pool.rows[0]) throw new MissionFailure('credentials_invalid', CREDENTIALS_INVALID_MESSAGE);
+  return providerFor(deps, decryptOrFail(pool.rows[0].credentials, deps));
+}
+
+function decryptOrFail(credentials: string, deps: ProvisionDeps): string {
   try {
-    apiKey = decryptSecret(row.credentials, deps.settings.credentialsEncryptionKey);
+    return decryptSecret(credentials, deps.settings.credentialsEncryptionKey);
   } catch {
     throw new MissionFailure('credentials_invalid', CREDENTIALS_INVALID_MESSAGE);
   }
+}
+
+function providerFor(deps: ProvisionDeps, apiKey: string): ProCloudProvider {
   return deps.providerFor ? deps.providerFor(apiKey) : new ProCloudProvider({ baseUrl: deps.settings.vultrApiUrl, apiKey });
 }
 

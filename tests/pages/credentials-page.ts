@@ -29,6 +29,14 @@ export class CredentialsPage {
     return row.getByTestId('credential-active-toggle');
   }
 
+  /**
+   * The text the screen shows. A key is checked against this in code, never through a locator
+   * built from it (`getByText(key)`), whose selector would carry the key into step titles and traces.
+   */
+  async shownText(): Promise<string> {
+    return this.page.locator('body').innerText();
+  }
+
   async goto(): Promise<void> {
     await this.page.goto(this.route);
     await this.apiKeyInput.waitFor();

@@ -1,6 +1,7 @@
 // Environment → emulator options for main.ts. Every problem becomes one ConfigError line naming the
 // variable and what it expects.
 import { join } from 'node:path';
+import { ISOLATION_ACCOUNT_KEY } from '../../lib/config';
 import type { VultrEmulatorOptions, VultrFaults } from './server';
 
 export class ConfigError extends Error {}
@@ -37,7 +38,8 @@ function portFrom(raw: string): number {
 export function readConfig(env: NodeJS.ProcessEnv): VultrEmulatorOptions {
   const port = portFrom(env.VULTR_API_URL?.trim() || DEFAULT_API_URL);
 
-  const keySource = env.VULTR_EMULATOR_KEYS ?? env.VULTR_API_KEY ?? DEFAULT_API_KEY;
+  // Each key is a Vultr account of its own (accounts.ts); unset, the platform pool's and a second one.
+  const keySource = env.VULTR_EMULATOR_KEYS ?? env.VULTR_API_KEY ?? `${DEFAULT_API_KEY},${ISOLATION_ACCOUNT_KEY}`;
   const apiKeys = keySource
     .split(',')
     .map((k) => k.trim())

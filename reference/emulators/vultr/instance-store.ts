@@ -6,7 +6,11 @@ import { dirname } from 'node:path';
 import type { CreateSpec } from './create-request';
 import { newInstanceRecord, type InstanceRecord, type PowerStatus } from './instances';
 
-const STATE_VERSION = 1;
+// Version 2 records each instance's owner (one Vultr account per key, accounts.ts). A version 1
+// file predates accounts: its instances were all made with the one key the stack then had, the
+// platform pool's, so they are read as the first account's.
+const STATE_VERSION = 2;
+const OWNERLESS_VERSION = 1;
 const WRITE_DEBOUNCE_MS = 20;
 
 interface PersistedState {
@@ -15,11 +19,12 @@ interface PersistedState {
   instances: InstanceRecord[];
 }
 
-function isRecord(value: unknown): value is InstanceRecord {
+function isRecord(value: unknown, version: number): value is InstanceRecord {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Partial<InstanceRecord>;
   return (
     typeof r.id === 'string' &&
+    (version === OWNERLESS_VERSION || typeof r.owner === 'string') &&
     typeof r.created_ms === 'number' &&
     typeof r.ip_index === 'number' &&
     (r.power === 'running' || r.power === 'stopped') &&
@@ -32,7 +37,7 @@ function isRecord(value: unknown): value is InstanceRecord {
   );
 }
 
-async function readState(file: string): Promise<PersistedState | undefined> {
+async function readState(file: string, ownerOfOldRecords: string): Promise<PersistedState | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -47,17 +52,19 @@ async function readState(file: string): Promise<PersistedState | undefined> {
     throw new Error(`Vultr emulator state file ${file} is not valid JSON; move it away to start empty.`);
   }
   const state = parsed as Partial<PersistedState>;
+  const version = state?.version;
   if (
     typeof state !== 'object' ||
     state === null ||
-    state.version !== STATE_VERSION ||
+    (version !== STATE_VERSION && version !== OWNERLESS_VERSION) ||
     typeof state.next_ip_index !== 'number' ||
     !Array.isArray(state.instances) ||
-    !state.instances.every(isRecord)
+    !state.instances.every((r) => isRecord(r, version))
   ) {
     throw new Error(`Vultr emulator state file ${file} has an unexpected shape (want version ${STATE_VERSION}); move it away to start empty.`);
   }
-  return state as PersistedState;
+  const instances = version === OWNERLESS_VERSION ? state.instances.map((r) => ({ ...r, owner: ownerOfOldRecords })) : state.instances;
+  return { version: STATE_VERSION, next_ip_index: state.next_ip_index, instances };
 }
 
 export class InstanceStore {
@@ -70,10 +77,11 @@ export class InstanceStore {
 
   private constructor(private readonly file: string | undefined) {}
 
-  static async open(file?: string): Promise<InstanceStore> {
+  /** `ownerOfOldRecords`: the account a version 1 file's instances belong to (see STATE_VERSION). */
+  static async open(file: string | undefined, ownerOfOldRecords: string): Promise<InstanceStore> {
     const store = new InstanceStore(file);
     if (file) {
-      const state = await readState(file);
+      const state = await readState(file, ownerOfOldRecords);
       if (state) {
         store.nextIpIndex = state.next_ip_index;
         for (const record of state.instances) store.instances.set(record.id, record);
@@ -86,12 +94,17 @@ export class InstanceStore {
     return [...this.instances.values()];
   }
 
+  /** One account's instances, in creation order. */
+  ownedBy(owner: string): InstanceRecord[] {
+    return this.all().filter((r) => r.owner === owner);
+  }
+
   get(id: string): InstanceRecord | undefined {
     return this.instances.get(id);
   }
 
-  create(spec: CreateSpec, now: number): InstanceRecord {
-    const record = newInstanceRecord(spec, this.nextIpIndex, now);
+  create(spec: CreateSpec, now: number, owner: string): InstanceRecord {
+    const record = newInstanceRecord(spec, this.nextIpIndex, now, owner);
     this.nextIpIndex += 1;
     this.instances.set(record.id, record);
     this.changed();

@@ -9,6 +9,8 @@ export type PowerStatus = 'running' | 'stopped';
 
 export interface InstanceRecord {
   id: string;
+  /** The Vultr account that holds it (accounts.ts): only a key of that account sees it. */
+  owner: string;
   created_ms: number;
   ip_index: number;
   power: PowerStatus;
@@ -64,8 +66,8 @@ export function ipv4ForIndex(index: number): string {
   return `${pool}.${2 + (index % HOSTS_PER_POOL)}`;
 }
 
-export function newInstanceRecord(spec: CreateSpec, ipIndex: number, now: number): InstanceRecord {
-  return { id: randomUUID(), created_ms: now, ip_index: ipIndex, power: 'running', spec };
+export function newInstanceRecord(spec: CreateSpec, ipIndex: number, now: number, owner: string): InstanceRecord {
+  return { id: randomUUID(), owner, created_ms: now, ip_index: ipIndex, power: 'running', spec };
 }
 
 // Vultr prints offsets as +00:00 and drops milliseconds.

@@ -15,7 +15,7 @@ describe('readConfig', () => {
     expect(readConfig({})).toEqual({
       host: '127.0.0.1',
       port: 3101,
-      apiKeys: ['vk_test_platform_pool'],
+      apiKeys: ['vk_test_platform_pool', 'vk_test_isolation_account'],
       bootDelayMs: undefined,
       okDelayMs: undefined,
       rateLimitPerSecond: undefined,

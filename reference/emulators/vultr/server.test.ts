@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -304,7 +304,7 @@ describe('vultr emulator over HTTP', () => {
         ['POST', '/v2/instances', 202],
       ]);
       for (const entry of requests) {
-        const keys = entry.method === 'POST' ? ['duration_ms', 'method', 'path', 'status', 'tags', 'time'] : ['duration_ms', 'method', 'path', 'status', 'time'];
+        const keys = entry.method === 'POST' ? ['account', 'duration_ms', 'method', 'path', 'status', 'tags', 'time'] : ['duration_ms', 'method', 'path', 'status', 'time'];
         expect(Object.keys(entry).sort()).toEqual(keys);
         expect(new Date(entry.time as string).toISOString()).toBe(entry.time);
         expect(entry.duration_ms).toEqual(expect.any(Number));
@@ -357,6 +357,67 @@ describe('vultr emulator over HTTP', () => {
       const after = (await call(origin, 'GET', '/__emulator/requests', undefined, {})).json as { requests: unknown[] };
       expect(after.requests).toEqual([]);
     });
+  });
+});
+
+describe('vultr emulator accounts: one per key', () => {
+  const OTHER = 'vk_test_other_account';
+  const AS_OTHER = { authorization: `Bearer ${OTHER}` };
+  let emulator: VultrEmulator;
+  let base: string;
+
+  beforeAll(async () => {
+    emulator = await start({ apiKeys: [KEY, OTHER] });
+    base = emulator.url;
+  });
+  afterAll(() => emulator.close());
+
+  it('answers GET /account with each key\'s own account, in Vultr\'s shape', async () => {
+    const first = await call(base, 'GET', '/account');
+    const second = await call(base, 'GET', '/account', undefined, AS_OTHER);
+    expect(first.json).toMatchObject({ account: { name: 'Powernode Reference', email: 'platform@powernode.test' } });
+    expect(second.json).toMatchObject({ account: { name: 'Powernode Reference account 2', email: 'account-2@powernode.test', acls: expect.any(Array), balance: expect.any(Number) } });
+    expect(Object.keys((second.json as { account: object }).account).sort()).toEqual(Object.keys((first.json as { account: object }).account).sort());
+  });
+
+  it("hides an account's instance from another key: 404 on GET, DELETE, power actions and user-data, absent from listings", async () => {
+    const theirs = await createInstance(base, { ...CREATE, label: 'other-account', tags: ['account:iso'] });
+    const mine = (await call(base, 'POST', '/instances', { ...CREATE, label: 'second-account', tags: ['account:iso'] }, AS_OTHER)).json as { instance: Instance };
+
+    for (const [method, path] of [
+      ['GET', `/instances/${theirs.id}`],
+      ['DELETE', `/instances/${theirs.id}`],
+      ['POST', `/instances/${theirs.id}/halt`],
+      ['GET', `/instances/${theirs.id}/user-data`],
+    ] as const) {
+      const answer = await call(base, method, path, undefined, AS_OTHER);
+      expect({ method, path, status: answer.status, body: answer.json }).toEqual({ method, path, status: 404, body: { error: 'instance not found', status: 404 } });
+    }
+    expect((await call(base, 'POST', '/instances/halt', { instance_ids: [mine.instance.id, theirs.id] }, AS_OTHER)).status).toBe(404);
+
+    const listed = async (headers: Record<string, string>, query = '') =>
+      ((await call(base, 'GET', `/instances${query}`, undefined, headers)).json as { instances: Instance[]; meta: Meta });
+    expect((await listed(AS_OTHER, '?tag=account:iso')).instances.map((i) => i.id)).toEqual([mine.instance.id]);
+    expect((await listed(AUTH, '?tag=account:iso')).instances.map((i) => i.id)).toEqual([theirs.id]);
+    expect((await listed(AS_OTHER)).meta.total).toBe(1);
+
+    // Still there for its own key, untouched by the other's refused calls; and deletable by it.
+    expect(((await call(base, 'GET', `/instances/${theirs.id}`)).json as { instance: Instance }).instance.power_status).toBe('running');
+    expect((await call(base, 'DELETE', `/instances/${mine.instance.id}`, undefined, AS_OTHER)).status).toBe(204);
+    expect((await call(base, 'DELETE', `/instances/${theirs.id}`)).status).toBe(204);
+  });
+
+  it('journals which account a create acted for (its e-mail), never the key', async () => {
+    const origin = new URL(base).origin;
+    await call(origin, 'DELETE', '/__emulator/requests', undefined, {});
+    await call(base, 'POST', '/instances', { ...CREATE, tags: ['account:j'] }, AS_OTHER);
+    await call(base, 'POST', '/instances', { ...CREATE, tags: ['account:j'] }, { authorization: 'Bearer wrong' });
+    const res = await call(origin, 'GET', '/__emulator/requests?method=post', undefined, {});
+    expect((res.json as { requests: Array<{ status: number; account?: string }> }).requests.map((r) => [r.status, r.account])).toEqual([
+      [202, 'account-2@powernode.test'],
+      [401, undefined],
+    ]);
+    expect(res.text).not.toContain(OTHER);
   });
 });
 
@@ -459,6 +520,34 @@ describe('vultr emulator persistence', () => {
       expect(await readdir(join(dir, 'nested'))).toEqual(['vultr-state.json']);
     } finally {
       await second.close();
+    }
+  });
+
+  it("keeps each instance's account across a restart, and reads a state file from before accounts as the first key's", async () => {
+    const stateFile = join(dir, 'owned.json');
+    const other = { authorization: 'Bearer vk_test_second' };
+    const first = await start({ stateFile, apiKeys: [KEY, 'vk_test_second'] });
+    const created = (await call(first.url, 'POST', '/instances', CREATE, other)).json as { instance: Instance };
+    await first.close();
+    expect(await readFile(stateFile, 'utf8')).not.toContain('vk_test_second');
+
+    const second = await start({ stateFile, apiKeys: [KEY, 'vk_test_second'] });
+    try {
+      expect((await call(second.url, 'GET', `/instances/${created.instance.id}`, undefined, other)).status).toBe(200);
+      expect((await call(second.url, 'GET', `/instances/${created.instance.id}`)).status).toBe(404);
+    } finally {
+      await second.close();
+    }
+
+    const old = join(dir, 'version-1.json');
+    const record = { id: 'old-instance', created_ms: 0, ip_index: 0, power: 'running', spec: { region: 'ewr', plan: 'vc2-1c-1gb', image: { kind: 'os', os_id: 2284 }, tags: [] } };
+    await writeFile(old, JSON.stringify({ version: 1, next_ip_index: 1, instances: [record] }));
+    const third = await start({ stateFile: old, apiKeys: [KEY, 'vk_test_second'] });
+    try {
+      expect((await call(third.url, 'GET', '/instances/old-instance')).status).toBe(200);
+      expect((await call(third.url, 'GET', '/instances/old-instance', undefined, other)).status).toBe(404);
+    } finally {
+      await third.close();
     }
   });
 

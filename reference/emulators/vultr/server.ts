@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { closeServer, HttpError, listen, matchRoute, originOf, readJson, sendJson, sendReply, type Reply } from '../http-kit';
 import { DEFAULT_JOURNAL_LIMIT, RequestJournal, type JournalNote } from '../journal';
-import { ACCOUNT, findRegion, OPERATING_SYSTEMS, PLANS, REGIONS } from './catalog';
+import { accountsFor, type EmulatedAccount } from './accounts';
+import { findRegion, OPERATING_SYSTEMS, PLANS, REGIONS } from './catalog';
 import { InvalidRequest, parseCreateRequest } from './create-request';
 import { InstanceStore } from './instance-store';
 import { matchesFilter, newDefaultPassword, renderInstance, type InstanceFilter, type Lifecycle, type PowerStatus } from './instances';
@@ -24,6 +25,7 @@ export interface VultrEmulatorOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /** One Vultr account per key (accounts.ts): a key sees only its own account's instances. */
   apiKeys: string[];
   /** Time from create to `active` with a main_ip. */
   bootDelayMs?: number;
@@ -52,6 +54,8 @@ interface RequestContext {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** The key's account; set on every route that needs a key. */
+  account: EmulatedAccount | undefined;
 }
 
 /** The tags a create request asks for, read before validation so a refused create is attributed too. */
@@ -93,8 +97,9 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535) {
     throw new RangeError(`port must be an integer from 0 to 65535, got ${options.port}`);
   }
-  const keys = new Set(options.apiKeys.filter((k) => k !== ''));
-  if (keys.size === 0) throw new RangeError('apiKeys must hold at least one non-empty key');
+  const accounts = accountsFor(options.apiKeys);
+  const firstAccount = accounts.values().next().value;
+  if (!firstAccount) throw new RangeError('apiKeys must hold at least one non-empty key');
   const bootDelayMs = positiveOrZero('bootDelayMs', options.bootDelayMs ?? DEFAULT_BOOT_DELAY_MS);
   const lifecycle: Lifecycle = {
     bootDelayMs,
@@ -106,35 +111,44 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
   const journalLimit = options.journalLimit ?? DEFAULT_JOURNAL_LIMIT;
   if (!Number.isInteger(journalLimit) || journalLimit < 1) throw new RangeError(`journalLimit must be an integer >= 1, got ${journalLimit}`);
 
-  const store = await InstanceStore.open(options.stateFile);
+  const store = await InstanceStore.open(options.stateFile, firstAccount.id);
   const limiter = new RateLimiter(rateLimit);
   const journal = new RequestJournal(journalLimit);
 
-  function findInstance(id: string) {
+  /** The key's account; the routes that call this need a key, so auth has already found one. */
+  function keyAccount(ctx: RequestContext): EmulatedAccount {
+    if (!ctx.account) throw new HttpError(401, 'Invalid API token.');
+    return ctx.account;
+  }
+
+  const ownerOf = (ctx: RequestContext) => keyAccount(ctx).id;
+
+  // Another account's instance answers exactly as an unknown id does, as at Vultr.
+  function findInstance(id: string, ctx: RequestContext) {
     const record = store.get(id);
-    if (!record) throw new HttpError(404, INSTANCE_NOT_FOUND);
+    if (!record || record.owner !== ownerOf(ctx)) throw new HttpError(404, INSTANCE_NOT_FOUND);
     return record;
   }
 
-  function setPower(id: string, power: PowerStatus): Reply {
-    findInstance(id);
+  function setPower(ctx: RequestContext, power: PowerStatus): Reply {
+    const { id } = findInstance(ctx.params[0] ?? '', ctx);
     store.setPower(id, power);
     return { status: 204 };
   }
 
   // Bulk actions are all-or-nothing: an unknown id fails the call before any instance changes.
-  function setPowerMany(body: unknown, power: PowerStatus): Reply {
-    const ids = (body as { instance_ids?: unknown } | null)?.instance_ids;
+  function setPowerMany(ctx: RequestContext, power: PowerStatus): Reply {
+    const ids = (ctx.body as { instance_ids?: unknown } | null)?.instance_ids;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
       throw new InvalidRequest('Invalid instance_ids: expected a non-empty array of instance ids.');
     }
-    for (const id of ids) findInstance(id);
+    for (const id of ids) findInstance(id, ctx);
     for (const id of ids) store.setPower(id, power);
     return { status: 204 };
   }
 
   const routes: Route[] = [
-    { method: 'GET', pattern: /^\/v2\/account$/, auth: true, handle: () => ({ status: 200, body: { account: ACCOUNT } }) },
+    { method: 'GET', pattern: /^\/v2\/account$/, auth: true, handle: (ctx) => ({ status: 200, body: { account: keyAccount(ctx).profile } }) },
     {
       method: 'GET',
       pattern: /^\/v2\/plans$/,
@@ -180,14 +194,14 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       method: 'GET',
       pattern: /^\/v2\/instances$/,
       auth: true,
-      handle: ({ query }) => {
+      handle: (ctx) => {
         const now = Date.now();
-        const filter = queryFilter(query);
+        const filter = queryFilter(ctx.query);
         const views = store
-          .all()
+          .ownedBy(ownerOf(ctx))
           .map((record) => renderInstance(record, now, lifecycle))
           .filter((view) => matchesFilter(view, filter));
-        const { page, meta } = paginate(views, query);
+        const { page, meta } = paginate(views, ctx.query);
         return { status: 200, body: { instances: page, meta } };
       },
     },
@@ -198,30 +212,30 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       // Tags name an instance's owner (the stack tags account:<id>): the journal keeps them so a
       // test can tell which account a creation was for. They are not secret; keys never are kept.
       note: (body) => ({ tags: requestedTags(body) }),
-      handle: ({ body }) => {
-        const spec = parseCreateRequest(body);
+      handle: (ctx) => {
+        const spec = parseCreateRequest(ctx.body);
         const now = Date.now();
-        const record = store.create(spec, now);
+        const record = store.create(spec, now, ownerOf(ctx));
         // Vultr shows the root password once, in the create response.
         const instance = { ...renderInstance(record, now, lifecycle), default_password: newDefaultPassword() };
         return { status: 202, body: { instance } };
       },
     },
-    { method: 'POST', pattern: /^\/v2\/instances\/start$/, auth: true, handle: ({ body }) => setPowerMany(body, 'running') },
-    { method: 'POST', pattern: /^\/v2\/instances\/reboot$/, auth: true, handle: ({ body }) => setPowerMany(body, 'running') },
-    { method: 'POST', pattern: /^\/v2\/instances\/halt$/, auth: true, handle: ({ body }) => setPowerMany(body, 'stopped') },
+    { method: 'POST', pattern: /^\/v2\/instances\/start$/, auth: true, handle: (ctx) => setPowerMany(ctx, 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/reboot$/, auth: true, handle: (ctx) => setPowerMany(ctx, 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/halt$/, auth: true, handle: (ctx) => setPowerMany(ctx, 'stopped') },
     {
       method: 'GET',
       pattern: /^\/v2\/instances\/([^/]+)$/,
       auth: true,
-      handle: ({ params }) => ({ status: 200, body: { instance: renderInstance(findInstance(params[0] ?? ''), Date.now(), lifecycle) } }),
+      handle: (ctx) => ({ status: 200, body: { instance: renderInstance(findInstance(ctx.params[0] ?? '', ctx), Date.now(), lifecycle) } }),
     },
     {
       method: 'DELETE',
       pattern: /^\/v2\/instances\/([^/]+)$/,
       auth: true,
-      handle: ({ params }) => {
-        if (!store.delete(params[0] ?? '')) throw new HttpError(404, INSTANCE_NOT_FOUND);
+      handle: (ctx) => {
+        store.delete(findInstance(ctx.params[0] ?? '', ctx).id);
         return { status: 204 };
       },
     },
@@ -229,16 +243,17 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       method: 'GET',
       pattern: /^\/v2\/instances\/([^/]+)\/user-data$/,
       auth: true,
-      handle: ({ params }) => ({ status: 200, body: { user_data: { data: findInstance(params[0] ?? '').spec.user_data } } }),
+      handle: (ctx) => ({ status: 200, body: { user_data: { data: findInstance(ctx.params[0] ?? '', ctx).spec.user_data } } }),
     },
-    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/start$/, auth: true, handle: ({ params }) => setPower(params[0] ?? '', 'running') },
-    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/reboot$/, auth: true, handle: ({ params }) => setPower(params[0] ?? '', 'running') },
-    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/halt$/, auth: true, handle: ({ params }) => setPower(params[0] ?? '', 'stopped') },
+    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/start$/, auth: true, handle: (ctx) => setPower(ctx, 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/reboot$/, auth: true, handle: (ctx) => setPower(ctx, 'running') },
+    { method: 'POST', pattern: /^\/v2\/instances\/([^/]+)\/halt$/, auth: true, handle: (ctx) => setPower(ctx, 'stopped') },
   ];
 
-  function authorized(req: IncomingMessage): boolean {
+  /** The account of the request's bearer key, or undefined for a missing or unknown key. */
+  function accountOf(req: IncomingMessage): EmulatedAccount | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    return match !== null && keys.has(match[1] ?? '');
+    return match ? accounts.get(match[1] ?? '') : undefined;
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, note: JournalNote): Promise<void> {
@@ -268,12 +283,15 @@ export async function startVultrEmulator(options: VultrEmulatorOptions): Promise
       sendError(res, 429, 'Rate limit exceeded.');
       return;
     }
-    if (route.auth && !authorized(req)) {
+    const account = route.auth ? accountOf(req) : undefined;
+    if (route.auth && !account) {
       sendError(res, 401, 'Invalid API token.');
       return;
     }
+    // Which account a noted call (a create) acted for: its e-mail, as GET /account shows it.
+    if (route.note && account) note.account = account.profile.email;
     if (bodyError !== undefined) throw bodyError;
-    sendReply(res, route.handle({ params, query, body }));
+    sendReply(res, route.handle({ params, query, body, account }));
   }
 
   function handleEmulator(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
