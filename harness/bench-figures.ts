@@ -21,10 +21,17 @@ export function spread(values: number[]): Spread | null {
   return { median: m, min: Math.min(...values), max: Math.max(...values), n: values.length };
 }
 
+/** The funnel test's spec file: it shares its project with the negative paths (playwright.config.ts). */
+const FUNNEL_FILE = /(^|\/)activation-funnel\.spec\.ts$/;
+
+export function isFunnelTest(test: { file: string }): boolean {
+  return FUNNEL_FILE.test(test.file);
+}
+
 /** The funnel's runbook steps ("1. Sign up → …" … "6. …"): their durations in each funnel result that passed. */
-export function funnelSteps(report: SuiteReport, project = 'funnel'): Map<string, number[]> {
+export function funnelSteps(report: SuiteReport): Map<string, number[]> {
   const steps = new Map<string, number[]>();
-  for (const test of report.tests.filter((t) => t.project === project)) {
+  for (const test of report.tests.filter(isFunnelTest)) {
     for (const result of test.results.filter((r) => r.status === 'passed')) {
       for (const step of result.steps.filter((s) => /^\d+\.\s/.test(s.title))) {
         steps.set(step.title, [...(steps.get(step.title) ?? []), step.durationMs]);
@@ -125,14 +132,14 @@ export type RepeatSummary = {
   medianMsByProject: Record<string, number>;
 };
 
-export function repeatSummary(report: SuiteReport, funnelProject = 'funnel'): RepeatSummary {
+export function repeatSummary(report: SuiteReport): RepeatSummary {
   const byTitle = new Map<string, string[]>();
   for (const t of report.tests) {
     const id = `${t.project} › ${t.title}`;
     byTitle.set(id, [...(byTitle.get(id) ?? []), t.outcome]);
   }
   const count = (outcome: string) => report.tests.filter((t) => t.outcome === outcome).length;
-  const funnelsPassed = report.tests.filter((t) => t.project === funnelProject && t.outcome === 'expected' && t.results.at(-1)?.status === 'passed').length;
+  const funnelsPassed = report.tests.filter((t) => isFunnelTest(t) && t.outcome === 'expected' && t.results.at(-1)?.status === 'passed').length;
   const passed = report.tests.filter((t) => t.outcome === 'expected' && t.results.at(-1)?.status === 'passed').length;
   const minutes = report.wallMs / 60_000;
   return {
@@ -159,14 +166,14 @@ export function repeatSummary(report: SuiteReport, funnelProject = 'funnel'): Re
 }
 
 /** Medians over several full runs: each funnel step, each test, and the timeline's parts. */
-export function aggregateRuns(reports: SuiteReport[], funnelProject = 'funnel') {
+export function aggregateRuns(reports: SuiteReport[]) {
   const collect = <T>(maps: Map<string, T>[], value: (t: T) => number) => {
     const all = new Map<string, number[]>();
     for (const map of maps) for (const [key, v] of map) all.set(key, [...(all.get(key) ?? []), value(v)]);
     return all;
   };
   const steps = collect(
-    reports.map((r) => new Map([...funnelSteps(r, funnelProject)].map(([title, ds]) => [title, median(ds)!]))),
+    reports.map((r) => new Map([...funnelSteps(r)].map(([title, ds]) => [title, median(ds)!]))),
     (v) => v,
   );
   const tests = collect(reports.map(testDurations), (v) => v.durationMs);

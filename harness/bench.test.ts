@@ -60,9 +60,14 @@ function jsonReport(opts: { start: string; duration: number; workers?: number; f
 }
 
 const at = (ms: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + ms).toISOString();
-const spec = (title: string, line: number, tests: { project: string; status?: string; results: { status?: string; start: number; duration: number; steps?: { title: string; duration: number }[] }[] }[]) => ({
+const spec = (
+  title: string,
+  line: number,
+  tests: { project: string; status?: string; results: { status?: string; start: number; duration: number; steps?: { title: string; duration: number }[] }[] }[],
+  file = 'x.spec.ts',
+) => ({
   title,
-  file: 'x.spec.ts',
+  file,
   line,
   column: 1,
   tests: tests.map((t) => ({
@@ -97,7 +102,7 @@ function fullRun(offset = 0): SuiteReport {
                   },
                 ],
               },
-            ]),
+            ], 'activation-funnel.spec.ts'),
           ],
         },
         {
@@ -121,7 +126,7 @@ describe('reading the JSON report', () => {
     const report = fullRun();
     expect(report.tests.map((t) => t.key)).toEqual([
       'preflight › x.spec.ts:11 › Backend answers /up',
-      'funnel › x.spec.ts:25 › M1 activation funnel',
+      'funnel › activation-funnel.spec.ts:25 › M1 activation funnel',
       'negative › x.spec.ts:17 › Missing / invalid credential › an invalid key fails closed',
     ]);
     expect(report.wallMs).toBe(20_000);
@@ -132,7 +137,7 @@ describe('reading the JSON report', () => {
     expect(() => readSuiteReport({ suites: 'nope' })).toThrow();
   });
 
-  it("keeps the funnel's numbered runbook steps only", () => {
+  it("keeps the funnel's numbered runbook steps only, found by its spec file whatever its project", () => {
     expect(Object.fromEntries(funnelSteps(fullRun()))).toEqual({
       '1. Sign up → checkout → land on /new': [3_000],
       '4. Execute → instance running on Vultr within ~90s': [2_800],
@@ -181,7 +186,14 @@ describe('repeatSummary', () => {
         files: [
           {
             file: 'activation-funnel.spec.ts',
-            specs: [spec('M1 activation funnel', 25, [funnel('expected', 'passed', 0), funnel('expected', 'passed', 0), funnel('unexpected', 'failed', 20_000), funnel('expected', 'passed', 30_000)])],
+            specs: [
+              spec(
+                'M1 activation funnel',
+                25,
+                [funnel('expected', 'passed', 0), funnel('expected', 'passed', 0), funnel('unexpected', 'failed', 20_000), funnel('expected', 'passed', 30_000)],
+                'activation-funnel.spec.ts',
+              ),
+            ],
           },
           { file: 'negative-paths.spec.ts', specs: [spec('declined card', 152, [{ project: 'negative', status: 'flaky', results: [{ status: 'failed', start: 0, duration: 1 }, { status: 'passed', start: 5, duration: 1 }] }])] },
         ],

@@ -33,7 +33,7 @@ import { treeOf } from './lib/proc';
 import { describeExit, signal, spawnLogged, tailLines, waitFor, within, type Spawned } from './lib/processes';
 import { allGone, probes, rollbackOnce, rolledBack, stopChecks, type Probes } from './interrupted-run-probes';
 import { portList, startStack, suiteEnv, type EnvChanges, type Ports, type RunningStack } from './lib/stack';
-import { NEGATIVE } from '../tests/steps';
+import { FUNNEL, NEGATIVE } from '../tests/steps';
 
 /** This script's own ports: never the real stack's (3100-3103, 54329) nor another script's. */
 export const PORTS: Ports = { base: 4221, vultr: 4222, stripe: 4223, worker: 4224, postgres: 4225 };
@@ -182,7 +182,8 @@ async function runScenario(scenario: Scenario, stack: RunningStack, probe: Probe
   // Its own process group, like a shell's foreground job: the signal reaches the runner, its
   // workers and the browser at once. Its cwd is the run's directory; its start is still recorded in
   // the checkout's test-results/run-state, which is how rollback --older-than knows it is ours.
-  const selection = scenario === 'pool-off' ? ['--project=negative', '--grep', escapeRegExp(NEGATIVE.poolDisabled.test)] : ['--project=funnel'];
+  const test = scenario === 'pool-off' ? NEGATIVE.poolDisabled.test : FUNNEL.test;
+  const selection = ['--project=runbook', '--grep', escapeRegExp(test)];
   say(`${scenario}: run ${runId}: playwright test ${selection.join(' ')} (output in ${runDir})`);
   const runner = spawnLogged(
     process.execPath,
