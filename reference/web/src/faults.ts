@@ -3,6 +3,8 @@
  * names the active ones in `<meta name="powernode-faults" content="a,b">`. No tag means none, which
  * is every run but a self-test's.
  */
+import { shellList } from './shell-meta';
+
 export type PageFault =
   | 'billing_today_shows_month_to_date'
   | 'cost_cap_max_wrong'
@@ -18,25 +20,13 @@ export type PageFault =
 
 export const FAULTS_META = 'powernode-faults';
 
-let active: Set<string> | null = null;
-
-function fromDocument(): Set<string> {
-  if (typeof document === 'undefined') return new Set();
-  const content = document.querySelector(`meta[name="${FAULTS_META}"]`)?.getAttribute('content') ?? '';
-  return new Set(
-    content
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
-  );
-}
+const faults = shellList<PageFault>(FAULTS_META);
 
 export function hasPageFault(name: PageFault): boolean {
-  active ??= fromDocument();
-  return active.has(name);
+  return faults.has(name);
 }
 
 /** For tests: the page as if the shell named these faults. */
 export function setPageFaultsForTests(names: readonly PageFault[]): void {
-  active = new Set(names);
+  faults.setForTests(names);
 }

@@ -3,6 +3,8 @@
  * puts the active names in `<meta name="powernode-variants" content="a,b">` in the HTML shell, so
  * they are known before the first render. No tag means none: the runbook's page.
  */
+import { shellList } from './shell-meta';
+
 export type WebVariant =
   | 'route_core'
   | 'cost_730h'
@@ -19,27 +21,15 @@ export const VARIANTS_META = 'powernode-variants';
 /** Public Powernode core's route of the provisioning chat. */
 export const CORE_CHAT_ROUTE = '/app/system/provision';
 
-let active: Set<string> | null = null;
-
-function fromDocument(): Set<string> {
-  if (typeof document === 'undefined') return new Set();
-  const content = document.querySelector(`meta[name="${VARIANTS_META}"]`)?.getAttribute('content') ?? '';
-  return new Set(
-    content
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
-  );
-}
+const variants = shellList<WebVariant>(VARIANTS_META);
 
 export function hasVariant(name: WebVariant): boolean {
-  active ??= fromDocument();
-  return active.has(name);
+  return variants.has(name);
 }
 
 /** For tests: the page as if the shell named these variants. */
 export function setVariantsForTests(names: readonly WebVariant[]): void {
-  active = new Set(names);
+  variants.setForTests(names);
 }
 
 /** Where the provisioning chat lives. */
