@@ -185,6 +185,12 @@ export function vultrAccounts(
   return accounts;
 }
 
+/**
+ * Up to this many accounts, their instances are listed by tag; above it, the Vultr account's all at
+ * once (Vultr allows 30 requests a second per IP). Rollback and the instance cap both list this way.
+ */
+export const TAG_LISTINGS_UP_TO = 3;
+
 /** The tag the stack puts on every instance it creates for an account (CONTRACT 6.7). */
 export function accountTag(accountId: string): string {
   return `account:${accountId}`;

@@ -23,7 +23,7 @@
  *   key, so no VM of that account can have gone unseen.
  */
 import { anyRunEmailPattern, runEmailPattern } from './identity-emails';
-import { accountTag } from '../clients/vultr';
+import { accountTag, TAG_LISTINGS_UP_TO } from '../clients/vultr';
 
 export type RollbackSelector =
   | { kind: 'run'; runId: string }
@@ -134,8 +134,6 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Up to this many accounts, their instances are listed by tag; above it, the Vultr account's all at once. */
-export const TAG_LISTINGS_UP_TO = 3;
 
 /** `seenBy`: the keys whose Vultr account listed the instance by its tag. */
 type Target = { accountId: string; foundVia: ('db' | 'tag')[]; seenBy: Set<string> };

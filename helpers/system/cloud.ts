@@ -16,7 +16,7 @@
 import type { Config } from '../config';
 import type { Queries } from '../clients/queries';
 import type { JournalEntry, NodeInstanceRow, VultrInstance } from '../schemas';
-import { accountTag, type VultrAccountClient, type VultrClient, type VultrJournal, type VultrKeyName } from '../clients/vultr';
+import { accountTag, TAG_LISTINGS_UP_TO, type VultrAccountClient, type VultrClient, type VultrJournal, type VultrKeyName } from '../clients/vultr';
 
 /**
  * What the stack left at Vultr for an account: its instances (by tag and by its rows) and, where
@@ -202,7 +202,7 @@ export class Cloud {
 }
 
 async function taggedIn(vultr: VultrClient, accountIds: string[]): Promise<string[]> {
-  if (accountIds.length <= 3) {
+  if (accountIds.length <= TAG_LISTINGS_UP_TO) {
     const lists = await Promise.all(accountIds.map((id) => vultr.instancesByTag(accountTag(id))));
     return lists.flat().map((i) => i.id);
   }
