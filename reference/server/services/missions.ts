@@ -135,7 +135,8 @@ export async function approveMission(deps: ApproveDeps, accountId: string, missi
 
     // (a) QuotaGuard, before anything else touches the account's resources. Under
     // quota_after_vultr the worker checks instead, after it has created the VM (the defect); under
-    // the paywall_in_chat variant the worker checks before it creates anything (public Powernode).
+    // quota_checked_after_commit the check runs after this transaction has committed the job (below);
+    // under the paywall_in_chat variant the worker checks before it creates anything (public Powernode).
     const guardNow = !deps.faults('quota_guard_disabled') && !deps.faults('quota_after_vultr') && !deps.faults('quota_checked_after_commit');
     if (guardNow && !variants('paywall_in_chat')) {
       await quotaCheck(client, deps, accountId, mission.plan);
