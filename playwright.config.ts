@@ -45,7 +45,7 @@ if (repeatArg >= 0) {
   if (value && /^\d+$/.test(value)) process.env.E2E_REPEAT_EACH = value;
 }
 
-const browser = chooseChromium(config.CHROMIUM_PATH);
+const browser = chooseChromium(config.CHROMIUM_PATH, { headless: !config.HEADED });
 if (browser.kind === 'none') {
   console.error('config: no Chromium found: run `npm run bootstrap` (installs Debian chromium) or set CHROMIUM_PATH');
   process.exit(2);

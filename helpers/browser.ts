@@ -1,6 +1,11 @@
 /**
  * Which Chromium the suite launches: CHROMIUM_PATH when set, else Playwright's bundled build when
- * it is installed, else Debian's /usr/bin/chromium. Never downloads anything.
+ * it is installed, else Debian's. Never downloads anything.
+ *
+ * Headless runs take Debian's `chromium-headless-shell` when it is installed, as Playwright does
+ * with its own builds: the same engine without the desktop browser around it, about a third less
+ * CPU for the whole suite on two cores (bench: 33.7 s → 23.9 s of CPU, 22.6 s → 18.3 s of wall
+ * time), and CPU is what the suite waits on there. Headed runs need the full `chromium`.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -8,6 +13,7 @@ import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+export const DEBIAN_HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
 
 export type BrowserChoice =
   | { kind: 'override'; executablePath: string }
@@ -15,7 +21,7 @@ export type BrowserChoice =
   | { kind: 'debian'; executablePath: string }
   | { kind: 'none' };
 
-export function chooseChromium(overridePath: string, exists: (p: string) => boolean = existsSync): BrowserChoice {
+export function chooseChromium(overridePath: string, { headless }: { headless: boolean }, exists: (p: string) => boolean = existsSync): BrowserChoice {
   if (overridePath) return { kind: 'override', executablePath: overridePath };
   let bundled: string;
   try {
@@ -24,6 +30,7 @@ export function chooseChromium(overridePath: string, exists: (p: string) => bool
     bundled = '';
   }
   if (bundled && exists(bundled)) return { kind: 'bundled' };
+  if (headless && exists(DEBIAN_HEADLESS_SHELL)) return { kind: 'debian', executablePath: DEBIAN_HEADLESS_SHELL };
   if (exists(DEBIAN_CHROMIUM)) return { kind: 'debian', executablePath: DEBIAN_CHROMIUM };
   return { kind: 'none' };
 }

@@ -35,7 +35,7 @@ test('plants a secret and session material', async ({ page }) => {
 
 const CONFIG = `import { defineConfig } from '@playwright/test';
 import { chooseChromium, OFFLINE_CHROMIUM_ARGS } from '../../../helpers/browser';
-const browser = chooseChromium(process.env.CHROMIUM_PATH ?? '');
+const browser = chooseChromium(process.env.CHROMIUM_PATH ?? '', { headless: true });
 export default defineConfig({
   testDir: '.',
   // Its own: Playwright empties the output folder first, and the default is the package's test-results.

@@ -36,7 +36,7 @@ let page: Page;
 let provisioning: ProvisioningPage;
 
 beforeAll(async () => {
-  const choice = chooseChromium(process.env.CHROMIUM_PATH ?? '');
+  const choice = chooseChromium(process.env.CHROMIUM_PATH ?? '', { headless: true });
   if (choice.kind === 'none') throw new Error('no Chromium: run npm run bootstrap');
   browser = await chromium.launch({ executablePath: choice.kind === 'bundled' ? undefined : choice.executablePath, args: OFFLINE_CHROMIUM_ARGS });
   page = await browser.newPage();
