@@ -152,6 +152,19 @@ describe('billing', () => {
     expect(body(subscription).data).toMatchObject({ plan_slug: 'pro_cloud', status: 'active', limits: { max_node_instances: 50 } });
   });
 
+  it('keeps a replaced plan replaced when its session is confirmed again (a late webhook, the return page reopened)', async () => {
+    const who = await registerUser(app, 'late');
+    const free = await checkout(who);
+    await pay(h, free.client_secret);
+    await sessionStatus(who, free.session_id);
+    const pro = await checkout(who, 'pro_cloud');
+    await pay(h, pro.client_secret);
+    await sessionStatus(who, pro.session_id);
+    expect(body(await sessionStatus(who, free.session_id)).data.subscription_status).toBe('canceled');
+    const rows = await h.db.pool.query(`SELECT status FROM subscriptions WHERE account_id = $1 ORDER BY created_at`, [who.accountId]);
+    expect(rows.rows.map((r) => r.status)).toEqual(['canceled', 'active']);
+  });
+
   it('hides another account’s session (404) and answers 422 for an unknown plan', async () => {
     const owner = await registerUser(app, 'owner');
     const stranger = await registerUser(app, 'stranger');

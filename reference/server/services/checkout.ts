@@ -65,8 +65,9 @@ function idOf(value: string | { id: string } | null | undefined): string | null 
 
 /**
  * Activates the subscription behind a session Stripe reports complete. Idempotent: running it
- * again (return page, then webhook, then a webhook replay) changes nothing. Other active
- * subscriptions of the account end, since an account has one plan at a time.
+ * again (return page, then webhook, then a webhook replay) changes nothing, and a session whose
+ * subscription was since replaced stays replaced. Other active subscriptions of the account end,
+ * since an account has one plan at a time.
  */
 export async function activateFromSession(db: Db, session: Stripe.Checkout.Session): Promise<string | null> {
   if (session.status !== 'complete') return null;
@@ -89,7 +90,14 @@ export async function activateFromSession(db: Db, session: Stripe.Checkout.Sessi
     );
     row = inserted.rows[0]!;
   }
-  if (row.status === 'active') return 'active';
+  // One activation per account at a time (two sessions paid at once must not both end up active),
+  // and the row read again under that lock: another activation may have changed it meanwhile.
+  await db.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [row.account_id]);
+  const current = await db.query<{ status: string }>(`SELECT status FROM subscriptions WHERE id = $1`, [row.id]);
+  const status = current.rows[0]?.status;
+  // Only an incomplete subscription is activated: a session seen again after a newer plan replaced
+  // it (its webhook arriving late, its return page opened again) must not bring the old plan back.
+  if (status !== 'incomplete') return status === 'active' ? 'active' : null;
   await db.query(
     `UPDATE subscriptions SET status = 'canceled', updated_at = now() WHERE account_id = $1 AND status = 'active' AND id <> $2`,
     [row.account_id, row.id],
