@@ -21,8 +21,9 @@ export function spread(values: number[]): Spread | null {
   return { median: m, min: Math.min(...values), max: Math.max(...values), n: values.length };
 }
 
-/** The funnel test's spec file: it shares its project with the negative paths (playwright.config.ts). */
+/** The funnel's and the negative paths' spec files: they share one project (playwright.config.ts), so tests are told apart by file. */
 const FUNNEL_FILE = /(^|\/)activation-funnel\.spec\.ts$/;
+const NEGATIVE_FILE = /(^|\/)negative-paths\.spec\.ts$/;
 
 export function isFunnelTest(test: { file: string }): boolean {
   return FUNNEL_FILE.test(test.file);
@@ -128,9 +129,14 @@ export type RepeatSummary = {
   funnelsPerMinute: number;
   testsPerMinute: number;
   concurrencyMs: number[];
-  /** Median test duration per project: with workers sharing too few cores, tests stretch instead of overlapping. */
-  medianMsByProject: Record<string, number>;
+  /** Median duration of the funnel and of a negative path: with workers sharing too few cores, tests stretch instead of overlapping. */
+  medianMs: { funnel: number | null; negative: number | null };
 };
+
+function medianDurationIn(report: SuiteReport, file: RegExp): number | null {
+  const m = median(report.tests.filter((t) => file.test(t.file)).flatMap((t) => t.results.map((r) => r.durationMs)));
+  return m === null ? null : round(m);
+}
 
 export function repeatSummary(report: SuiteReport): RepeatSummary {
   const byTitle = new Map<string, string[]>();
@@ -156,12 +162,7 @@ export function repeatSummary(report: SuiteReport): RepeatSummary {
     funnelsPerMinute: minutes > 0 ? round(funnelsPassed / minutes, 2) : 0,
     testsPerMinute: minutes > 0 ? round(passed / minutes, 1) : 0,
     concurrencyMs: timeline(report).concurrencyMs,
-    medianMsByProject: Object.fromEntries(
-      [...new Set(report.tests.map((t) => t.project))].map((project) => [
-        project,
-        round(median(report.tests.filter((t) => t.project === project).flatMap((t) => t.results.map((r) => r.durationMs))) ?? 0),
-      ]),
-    ),
+    medianMs: { funnel: medianDurationIn(report, FUNNEL_FILE), negative: medianDurationIn(report, NEGATIVE_FILE) },
   };
 }
 

@@ -271,7 +271,7 @@ export function renderMarkdown(r: BenchResult): string {
     both('tests per minute', (x) => x.testsPerMinute);
     both('time with 0 / 1 / 2 tests running', (x) => x.concurrencyMs.map((ms) => fmtS(ms)).join(' / '));
     both('cores busy with the stack and the suite', (x) => x.peak.coresBusy);
-    both('median test duration: funnel / negative', (x) => `${fmtMs(x.medianMsByProject.funnel)} / ${fmtMs(x.medianMsByProject.negative)}`);
+    both('median test duration: funnel / negative', (x) => `${fmtMs(x.medianMs.funnel)} / ${fmtMs(x.medianMs.negative)}`);
     both('load average before → after', (x) => `${x.load.before[0]} → ${x.load.after[0]}`);
     add('', `Throughput ratio (funnels per minute, 2 workers ÷ 1): ${r.repeat.throughputRatio ?? '–'}×.`, '');
     const failures = [...new Set([...w2.failures, ...(w1?.failures ?? [])])];

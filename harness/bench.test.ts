@@ -195,14 +195,14 @@ describe('repeatSummary', () => {
               ),
             ],
           },
-          { file: 'negative-paths.spec.ts', specs: [spec('declined card', 152, [{ project: 'negative', status: 'flaky', results: [{ status: 'failed', start: 0, duration: 1 }, { status: 'passed', start: 5, duration: 1 }] }])] },
+          { file: 'negative-paths.spec.ts', specs: [spec('declined card', 152, [{ project: 'negative', status: 'flaky', results: [{ status: 'failed', start: 0, duration: 1 }, { status: 'passed', start: 5, duration: 1 }] }], 'negative-paths.spec.ts')] },
         ],
       }),
     );
     const summary = repeatSummary(report);
     expect(summary).toMatchObject({ tests: 5, passed: 3, failed: 1, flaky: 1, skipped: 0, funnelsPassed: 3, funnelsPerMinute: 1.5, workers: 2 });
     expect(summary.mixed).toEqual(['funnel › M1 activation funnel']);
-    expect(summary.medianMsByProject).toEqual({ funnel: 10_000, negative: 1 });
+    expect(summary.medianMs).toEqual({ funnel: 10_000, negative: 1 });
     expect(summary.failures).toEqual(['funnel › M1 activation funnel']);
   });
 });
