@@ -71,8 +71,8 @@ function idOf(value: string | { id: string } | null | undefined): string | null 
  */
 export async function activateFromSession(db: Db, session: Stripe.Checkout.Session): Promise<string | null> {
   if (session.status !== 'complete') return null;
-  const existing = await db.query<{ id: string; account_id: string; status: string }>(
-    `SELECT id, account_id, status FROM subscriptions WHERE stripe_checkout_session_id = $1`,
+  const existing = await db.query<{ id: string; account_id: string }>(
+    `SELECT id, account_id FROM subscriptions WHERE stripe_checkout_session_id = $1`,
     [session.id],
   );
   let row = existing.rows[0];
@@ -83,15 +83,15 @@ export async function activateFromSession(db: Db, session: Stripe.Checkout.Sessi
     if (!accountId || !plan) return null;
     const account = await db.query(`SELECT 1 FROM accounts WHERE id::text = $1`, [accountId]);
     if (account.rowCount === 0) return null;
-    const inserted = await db.query<{ id: string; account_id: string; status: string }>(
+    const inserted = await db.query<{ id: string; account_id: string }>(
       `INSERT INTO subscriptions (account_id, saas_plan_id, status, stripe_checkout_session_id) VALUES ($1, $2, 'incomplete', $3)
-       ON CONFLICT (stripe_checkout_session_id) DO UPDATE SET updated_at = now() RETURNING id, account_id, status`,
+       ON CONFLICT (stripe_checkout_session_id) DO UPDATE SET updated_at = now() RETURNING id, account_id`,
       [accountId, plan.id, session.id],
     );
     row = inserted.rows[0]!;
   }
-  // One activation per account at a time (two sessions paid at once must not both end up active),
-  // and the row read again under that lock: another activation may have changed it meanwhile.
+  // One activation per account at a time (two sessions paid at once must not both end up active);
+  // the status is read only under that lock, since another activation may have changed it meanwhile.
   await db.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [row.account_id]);
   const current = await db.query<{ status: string }>(`SELECT status FROM subscriptions WHERE id = $1`, [row.id]);
   const status = current.rows[0]?.status;
