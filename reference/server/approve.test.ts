@@ -20,6 +20,14 @@ describe('approve (CONTRACT 6.7)', () => {
     return on.inject({ method: 'POST', url: `/api/v1/ai/missions/${id}/approve`, headers: who.auth });
   }
 
+  /** A free account that already runs an instance approves a Discord-bot mission: QuotaGuard's case. */
+  async function approveOverQuota(on: typeof app, label: string) {
+    const who = await registerUser(on, label);
+    await seedRunningInstance(h.db, who.accountId);
+    const id = await discordMission(on, who);
+    return { who, id, response: await approve(who, id, on) };
+  }
+
   async function jobsFor(missionId: string): Promise<ProvisionJob[]> {
     const { rows } = await h.db.pool.query(`SELECT data FROM pgboss.job WHERE name = $1 AND data->>'mission_id' = $2`, [QUEUES.provision, missionId]);
     return rows.map((r) => r.data as ProvisionJob);
@@ -62,10 +70,7 @@ describe('approve (CONTRACT 6.7)', () => {
   });
 
   it('answers 402 upgrade_required with the contract body when the free plan already runs an instance', async () => {
-    const who = await registerUser(app, 'paywall');
-    await seedRunningInstance(h.db, who.accountId);
-    const id = await discordMission(app, who);
-    const response = await approve(who, id);
+    const { who, id, response } = await approveOverQuota(app, 'paywall');
     expect(response.statusCode).toBe(402);
     expect(body(response)).toEqual({
       success: false,
@@ -125,17 +130,10 @@ describe('approve (CONTRACT 6.7)', () => {
 
   it('skips QuotaGuard under quota_guard_disabled and quota_after_vultr; answers generically under paywall_generic_error', async () => {
     for (const fault of ['quota_guard_disabled', 'quota_after_vultr'] as const) {
-      const faulty = await h.app({ faults: [fault] });
-      const who = await registerUser(faulty, fault);
-      await seedRunningInstance(h.db, who.accountId);
-      const id = await discordMission(faulty, who);
-      expect((await approve(who, id, faulty)).statusCode, fault).toBe(202);
+      const { response } = await approveOverQuota(await h.app({ faults: [fault] }), fault);
+      expect(response.statusCode, fault).toBe(202);
     }
-    const generic = await h.app({ faults: ['paywall_generic_error'] });
-    const who = await registerUser(generic, 'generic');
-    await seedRunningInstance(h.db, who.accountId);
-    const id = await discordMission(generic, who);
-    const response = await approve(who, id, generic);
+    const { response } = await approveOverQuota(await h.app({ faults: ['paywall_generic_error'] }), 'generic');
     expect(response.statusCode).toBe(402);
     expect(body(response).error.code).toBe('payment_required');
     expect(body(response).error.details).toBeUndefined();
@@ -143,10 +141,7 @@ describe('approve (CONTRACT 6.7)', () => {
 
   it('quota_checked_after_commit: answers the 402, yet the refused approval and its job are committed', async () => {
     const faulty = await h.app({ faults: ['quota_checked_after_commit'] });
-    const who = await registerUser(faulty, 'latequota');
-    await seedRunningInstance(h.db, who.accountId);
-    const id = await discordMission(faulty, who);
-    const response = await approve(who, id, faulty);
+    const { who, id, response } = await approveOverQuota(faulty, 'latequota');
     expect(response.statusCode).toBe(402);
     expect(body(response).error.code).toBe('upgrade_required');
     const mission = body(await faulty.inject({ method: 'GET', url: `/api/v1/ai/missions/${id}`, headers: who.auth })).data;

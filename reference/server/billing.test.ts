@@ -53,6 +53,22 @@ describe('billing', () => {
     return on.inject({ method: 'GET', url: `/api/v1/billing/checkout_sessions/${id}`, headers: who.auth });
   }
 
+  /** An account that paid the free plan (confirmed on the return page), then paid Pro Cloud (not yet confirmed). */
+  async function paidFreeThenPro(label: string) {
+    const who = await registerUser(app, label);
+    const free = await checkout(who);
+    await pay(h, free.client_secret);
+    await sessionStatus(who, free.session_id);
+    const pro = await checkout(who, 'pro_cloud');
+    await pay(h, pro.client_secret);
+    return { who, free, pro };
+  }
+
+  async function subscriptionStatuses(accountId: string): Promise<string[]> {
+    const { rows } = await h.db.pool.query(`SELECT status FROM subscriptions WHERE account_id = $1 ORDER BY created_at`, [accountId]);
+    return rows.map((r) => r.status as string);
+  }
+
   function signed(payload: object): { payload: string; headers: Record<string, string> } {
     const text = JSON.stringify(payload);
     const header = signer.webhooks.generateTestHeaderString({ payload: text, secret: TEST_KEYS.webhook });
@@ -139,30 +155,18 @@ describe('billing', () => {
   });
 
   it('upgrades to Pro Cloud: one active subscription, on the new plan', async () => {
-    const who = await registerUser(app, 'upgrade');
-    const free = await checkout(who);
-    await pay(h, free.client_secret);
-    await sessionStatus(who, free.session_id);
-    const pro = await checkout(who, 'pro_cloud');
-    await pay(h, pro.client_secret);
+    const { who, pro } = await paidFreeThenPro('upgrade');
     expect(body(await sessionStatus(who, pro.session_id)).data.subscription_status).toBe('active');
-    const rows = await h.db.pool.query(`SELECT status FROM subscriptions WHERE account_id = $1 ORDER BY created_at`, [who.accountId]);
-    expect(rows.rows.map((r) => r.status)).toEqual(['canceled', 'active']);
+    expect(await subscriptionStatuses(who.accountId)).toEqual(['canceled', 'active']);
     const subscription = await app.inject({ method: 'GET', url: '/api/v1/billing/subscription', headers: who.auth });
     expect(body(subscription).data).toMatchObject({ plan_slug: 'pro_cloud', status: 'active', limits: { max_node_instances: 50 } });
   });
 
   it('keeps a replaced plan replaced when its session is confirmed again (a late webhook, the return page reopened)', async () => {
-    const who = await registerUser(app, 'late');
-    const free = await checkout(who);
-    await pay(h, free.client_secret);
-    await sessionStatus(who, free.session_id);
-    const pro = await checkout(who, 'pro_cloud');
-    await pay(h, pro.client_secret);
+    const { who, free, pro } = await paidFreeThenPro('late');
     await sessionStatus(who, pro.session_id);
     expect(body(await sessionStatus(who, free.session_id)).data.subscription_status).toBe('canceled');
-    const rows = await h.db.pool.query(`SELECT status FROM subscriptions WHERE account_id = $1 ORDER BY created_at`, [who.accountId]);
-    expect(rows.rows.map((r) => r.status)).toEqual(['canceled', 'active']);
+    expect(await subscriptionStatuses(who.accountId)).toEqual(['canceled', 'active']);
   });
 
   it('hides another account’s session (404) and answers 422 for an unknown plan', async () => {
