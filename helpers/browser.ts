@@ -3,9 +3,10 @@
  * it is installed, else Debian's. Never downloads anything.
  *
  * Headless runs take Debian's `chromium-headless-shell` when it is installed, as Playwright does
- * with its own builds: the same engine without the desktop browser around it, about a third less
- * CPU for the whole suite on two cores (bench: 33.7 s → 23.9 s of CPU, 22.6 s → 18.3 s of wall
- * time), and CPU is what the suite waits on there. Headed runs need the full `chromium`.
+ * with its own builds: the same engine without the desktop browser around it. On two cores CPU is
+ * what the suite waits on, and the shell leaves more of it (`npm run bench`: cores kept busy 1.67 →
+ * 1.33-1.38, full suite from a running stack 25.1 → 19.5 s, runner and browsers' peak RSS 2.7 →
+ * 1.7 GB). Headed runs need the full `chromium`.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
